@@ -1,0 +1,48 @@
+"""activity.*.v1: an employee's logged work (key = NIP)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from pydantic import Field
+
+from kinerja_contracts.envelope import NIP, Event
+
+
+class ActivitySubmittedV1(Event):
+    activity_id: uuid.UUID
+    nip: NIP
+    type_code: str
+    work_date: date
+    start_time: time
+    end_time: time
+    quantity: int = Field(ge=1)
+    description: str
+    evidence_sha256: list[str] = Field(default_factory=list)
+    submitted_at: datetime
+
+
+class ActivityRevisedV1(ActivitySubmittedV1):
+    revision: int = Field(ge=1, description="1 for the first revision after a return")
+
+
+class ActivityWithdrawnV1(Event):
+    activity_id: uuid.UUID
+    nip: NIP
+    withdrawn_at: datetime
+    reason: str | None = None
+
+
+class ActivityScoredV1(Event):
+    activity_id: uuid.UUID
+    nip: NIP
+    type_code: str
+    work_date: date
+    quantity: int
+    minutes: int = Field(ge=0, description="effective minutes credited (minutes mode)")
+    points: Decimal = Field(ge=0, description="points credited (points mode)")
+    catalog_effective_from: date
+    revision: int = 0
+    scored_at: datetime

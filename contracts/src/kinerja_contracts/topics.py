@@ -1,0 +1,98 @@
+"""The topic registry: every topic, its key, body model, partitions and cleanup policy.
+
+Topics are created from this registry (never auto-created); the JSON Schemas in `schemas/`
+and the k8s KafkaTopic resources are generated from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from kinerja_contracts.activity.v1 import (
+    ActivityRevisedV1,
+    ActivityScoredV1,
+    ActivitySubmittedV1,
+    ActivityWithdrawnV1,
+)
+from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalEscalatedV1, ApprovalRequestedV1
+from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
+from kinerja_contracts.catalog.v1 import ActivityTypeV1
+from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
+from kinerja_contracts.org.v1 import EmployeeV1
+from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
+from kinerja_contracts.tpp.v1 import TppComputedV1, TppPeriodClosedV1
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    model: type[BaseModel]
+    key: str
+    partitions: int
+    compacted: bool
+    producer: str
+    description: str
+
+    @property
+    def event_type(self) -> str:
+        """The `event-type` header: the topic name without its version suffix."""
+        return self.name.rsplit(".", 1)[0]
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.name.rsplit(".v", 1)[1])
+
+
+def _t(name, model, key, partitions, compacted, producer, description) -> TopicSpec:
+    return TopicSpec(name, model, key, partitions, compacted, producer, description)
+
+
+ORG_EMPLOYEE = "org.employee.v1"
+CATALOG_ACTIVITY_TYPE = "catalog.activity-type.v1"
+ACTIVITY_SUBMITTED = "activity.submitted.v1"
+ACTIVITY_REVISED = "activity.revised.v1"
+ACTIVITY_WITHDRAWN = "activity.withdrawn.v1"
+ACTIVITY_SCORED = "activity.scored.v1"
+ATTENDANCE_RECORDED = "attendance.recorded.v1"
+APPROVAL_REQUESTED = "approval.requested.v1"
+APPROVAL_DECIDED = "approval.decided.v1"
+APPROVAL_ESCALATED = "approval.escalated.v1"
+PERFORMANCE_MONTHLY = "performance.monthly.v1"
+DISCIPLINE_SANCTIONED = "discipline.sanctioned.v1"
+TPP_COMPUTED = "tpp.computed.v1"
+TPP_PERIOD_CLOSED = "tpp.period.closed.v1"
+
+TOPICS: dict[str, TopicSpec] = {
+    t.name: t
+    for t in [
+        _t(ORG_EMPLOYEE, EmployeeV1, "nip", 6, True, "activity", "Latest state of each employee."),
+        _t(CATALOG_ACTIVITY_TYPE, ActivityTypeV1, "code", 1, True, "scoring", "Activity catalog, latest per code."),
+        _t(ACTIVITY_SUBMITTED, ActivitySubmittedV1, "nip", 6, False, "activity", "An activity was logged."),
+        _t(ACTIVITY_REVISED, ActivityRevisedV1, "nip", 6, False, "activity", "A returned activity was revised."),
+        _t(ACTIVITY_WITHDRAWN, ActivityWithdrawnV1, "nip", 6, False, "activity", "An activity was withdrawn."),
+        _t(ACTIVITY_SCORED, ActivityScoredV1, "nip", 6, False, "scoring", "An activity was priced."),
+        _t(ATTENDANCE_RECORDED, AttendanceRecordedV1, "nip", 6, False, "activity", "A day's attendance."),
+        _t(APPROVAL_REQUESTED, ApprovalRequestedV1, "nip", 6, False, "approval", "A superior must decide."),
+        _t(APPROVAL_DECIDED, ApprovalDecidedV1, "nip", 6, False, "approval", "A superior decided."),
+        _t(APPROVAL_ESCALATED, ApprovalEscalatedV1, "nip", 6, False, "approval", "A task moved up the chain."),
+        _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, True, "scoring", "Monthly performance, latest per employee."),
+        _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "external", "A disciplinary sanction."),
+        _t(TPP_COMPUTED, TppComputedV1, "nip", 6, False, "tpp", "TPP of one employee for one period (payroll)."),
+        _t(TPP_PERIOD_CLOSED, TppPeriodClosedV1, "period", 1, False, "tpp", "A period was closed."),
+    ]
+}
+
+
+def dlq_topic(topic: str) -> str:
+    """Dead-letter topic for records of `topic` that can never be processed."""
+    return f"{topic}.dlq"
+
+
+def spec(topic: str) -> TopicSpec:
+    return TOPICS[topic]
+
+
+def all_topic_names() -> list[str]:
+    """Every topic to create: the registry's and their dead-letter topics."""
+    return sorted([*TOPICS, *(dlq_topic(t) for t in TOPICS)])

@@ -1,0 +1,80 @@
+"""Async database access, the outbox and inbox tables, and Alembic migrations at start."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def kit_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    """The outbox and inbox tables, added to a service's own metadata."""
+    outbox = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Index("ix_outbox_unsent", "sent_at", "id"),
+    )
+    inbox = sa.Table(
+        "inbox",
+        metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    return outbox, inbox
+
+
+class Database:
+    """One service's database: engine, sessions, its outbox/inbox tables and a relay wake-up."""
+
+    def __init__(self, url: str, metadata: sa.MetaData, *, echo: bool = False) -> None:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+        else:
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.url = url
+        self.metadata = metadata
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox_written = asyncio.Event()
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def migrate(self, script_location: str) -> None:
+        """Apply the service's Alembic migrations up to head."""
+        cfg = Config()
+        cfg.set_main_option("script_location", script_location)
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_upgrade, cfg)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade(connection: sa.Connection, cfg: Config) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")

@@ -1,0 +1,100 @@
+"""HTTP plumbing shared by the services: RFC 9457 problem details, request metrics, /metrics,
+/health/live and /health/ready."""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+HTTP_SECONDS = Histogram(
+    "kinerja_http_request_seconds", "HTTP request duration", ["method", "route", "status"]
+)
+HTTP_ERRORS = Counter("kinerja_http_errors_total", "HTTP responses with status >= 500", ["route"])
+
+
+def problem(status: int, detail: str | None = None, *, title: str | None = None,
+            errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
+            instance: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title or HTTPStatus(status).phrase, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+
+
+def field_error(field: str, message: str, status: int = 422) -> JSONResponse:
+    return problem(status, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class FieldError(Exception):
+    """Raise from a route or domain call to answer 422 naming the offending field."""
+
+    def __init__(self, field: str, message: str, status: int = 422) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message, self.status = field, message, status
+
+
+def _field_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI, ready_checks: list) -> None:
+    """Problem-detail handlers, metrics middleware and the ops endpoints."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail) if exc.detail else None,
+                       headers=getattr(exc, "headers", None), instance=request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, detail, errors=errors, instance=request.url.path)
+
+    @app.exception_handler(FieldError)
+    async def field_error_handler(request: Request, exc: FieldError) -> JSONResponse:
+        return field_error(exc.field, exc.message, exc.status)
+
+    @app.middleware("http")
+    async def metrics(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
+        if response.status_code >= 500:
+            HTTP_ERRORS.labels(route).inc()
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        failures = {}
+        for name, check in ready_checks:
+            try:
+                ok = await check()
+            except Exception as exc:
+                ok, failures[name] = False, repr(exc)
+            if not ok:
+                failures.setdefault(name, "not ready")
+        if failures:
+            return problem(503, "; ".join(f"{k}: {v}" for k, v in failures.items()))
+        return JSONResponse({"status": "ok"})

@@ -1,0 +1,170 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change;
+the relay publishes them (idempotent producer, acks=all) in id order and marks them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kinerja_contracts.envelope import make_headers
+from kinerja_contracts.topics import spec
+from kinerja_kit.db import Database
+
+log = logging.getLogger(__name__)
+
+OUTBOX_PUBLISHED = Counter("kinerja_outbox_published_total", "Outbox events published", ["topic"])
+OUTBOX_PENDING = Gauge("kinerja_outbox_pending", "Outbox events not yet published")
+OUTBOX_ERRORS = Counter("kinerja_outbox_publish_errors_total", "Failed outbox publish rounds")
+
+_RELAY_LOCK_ID = 727_001  # pg advisory lock: one relay per database publishes at a time (keeps order)
+
+
+class UnitOfWork:
+    """One transaction: the session for state changes plus `emit` for the events they cause."""
+
+    def __init__(self, db: Database, producer: str, correlation_id: str | None = None) -> None:
+        self.db = db
+        self.producer = producer
+        self.correlation_id = correlation_id
+        self.session: AsyncSession = db.sessions()
+        self._emitted = 0
+
+    async def __aenter__(self) -> "UnitOfWork":
+        await self.session.begin()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+                if self._emitted:
+                    self.db.outbox_written.set()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def emit(self, topic: str, event: BaseModel, *, key: str | None = None) -> str:
+        """Queue `event` for `topic`; returns its event id. Key defaults to the registry's key field."""
+        topic_spec = spec(topic)
+        if not isinstance(event, topic_spec.model):
+            raise TypeError(f"{topic} carries {topic_spec.model.__name__}, not {type(event).__name__}")
+        headers = make_headers(
+            event_type=topic_spec.event_type,
+            schema_version=topic_spec.schema_version,
+            producer=self.producer,
+            correlation_id=self.correlation_id,
+        )
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # W3C traceparent of the request or message that caused it
+        headers.update(carrier)
+        await self.session.execute(
+            sa.insert(self.db.outbox).values(
+                topic=topic,
+                key=key if key is not None else str(getattr(event, topic_spec.key)),
+                payload=event.model_dump_json(),
+                headers=headers,
+            )
+        )
+        self._emitted += 1
+        return headers["event-id"]
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in id order. Runs as a background task of each service."""
+
+    def __init__(self, db: Database, broker: Any, *, poll_seconds: float = 0.5, batch_size: int = 500) -> None:
+        self.db = db
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop after the current round, then publish what is left once more (best effort)."""
+        self._stopping.set()
+        self.db.outbox_written.set()
+        if self._task:
+            await self._task
+        try:
+            await self.publish_pending()
+        except Exception:  # the rows stay unsent and go out at the next start
+            log.exception("final outbox round failed")
+
+    async def _run(self) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping.is_set():
+            try:
+                sent = await self.publish_pending()
+                backoff = self.poll_seconds
+            except Exception:
+                OUTBOX_ERRORS.inc()
+                log.exception("outbox relay round failed; retrying in %.1fs", backoff)
+                sent = 0
+                backoff = min(backoff * 2, 30.0)
+            if sent >= self.batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self.db.outbox_written.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+            self.db.outbox_written.clear()
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to batch_size unsent rows, mark them sent. Returns rows sent."""
+        ob = self.db.outbox
+        async with self.db.sessions() as session, session.begin():
+            if self.db.is_postgres:
+                got = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID)))
+                if not got:
+                    return 0
+            rows = (
+                await session.execute(
+                    sa.select(ob.c.id, ob.c.topic, ob.c.key, ob.c.payload, ob.c.headers)
+                    .where(ob.c.sent_at.is_(None))
+                    .order_by(ob.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                OUTBOX_PENDING.set(0)
+                return 0
+            futures = []
+            for row in rows:
+                # Publish inside the trace context captured when the event was written.
+                token = otel_context.attach(propagate.extract(row.headers))
+                try:
+                    futures.append(
+                        await self.broker.publish(
+                            row.payload.encode(),
+                            topic=row.topic,
+                            key=row.key.encode(),
+                            headers=dict(row.headers),
+                            correlation_id=row.headers.get("correlation-id"),
+                            no_confirm=True,
+                        )
+                    )
+                finally:
+                    otel_context.detach(token)
+            await asyncio.gather(*futures)  # every record acknowledged by the broker (acks=all)
+            await session.execute(
+                sa.update(ob).where(ob.c.id.in_([r.id for r in rows])).values(sent_at=datetime.now(timezone.utc))
+            )
+            for row in rows:
+                OUTBOX_PUBLISHED.labels(row.topic).inc()
+            pending = await session.scalar(sa.select(sa.func.count()).select_from(ob).where(ob.c.sent_at.is_(None)))
+            OUTBOX_PENDING.set(max(0, (pending or 0) - len(rows)))
+            return len(rows)

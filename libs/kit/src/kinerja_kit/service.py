@@ -1,0 +1,109 @@
+"""Composition of one service process: database, broker, consumers, outbox relay, lag sampler
+and the FastAPI app whose lifespan starts them and stops them in reverse order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from kinerja_kit import http
+from kinerja_kit.auth import TokenVerifier
+from kinerja_kit.consumer import ConsumerGroup
+from kinerja_kit.db import Database
+from kinerja_kit.kafka import LagSampler, build_broker
+from kinerja_kit.outbox import OutboxRelay, UnitOfWork
+from kinerja_kit.settings import ServiceSettings
+from kinerja_kit.telemetry import build_tracer_provider, configure_logging
+
+log = logging.getLogger(__name__)
+_tracing_configured = False
+
+
+class ServiceRuntime:
+    """Everything one service runs besides its HTTP routes."""
+
+    def __init__(self, settings: ServiceSettings, metadata: sa.MetaData, migrations: str) -> None:
+        global _tracing_configured
+        self.settings = settings
+        self.migrations = migrations
+        if not _tracing_configured:  # the global provider can be set once per process
+            trace.set_tracer_provider(build_tracer_provider(settings.service, settings.otlp_endpoint))
+            _tracing_configured = True
+        self.db = Database(settings.sqlalchemy_url(), metadata)
+        self.broker = build_broker(settings, trace.get_tracer_provider())
+        self.consumers = ConsumerGroup(
+            self.broker, self.db, group=f"kinerja-{settings.service}", producer=settings.service,
+            retry_base=settings.consumer_retry_base_seconds, retry_max=settings.consumer_retry_max_seconds,
+        )
+        self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
+                                 batch_size=settings.outbox_batch_size)
+        self.lag = LagSampler(settings.kafka_bootstrap, self.consumers.group, [], settings.lag_sample_seconds)
+        self.on_started: list[Callable[[], Awaitable[None]]] = []
+
+    def uow(self, correlation_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.settings.service, correlation_id)
+
+    async def start(self) -> None:
+        await self.db.migrate(self.migrations)
+        self.consumers.subscribe()
+        await self.broker.start()
+        self.relay.start()
+        self.lag.topics = list(self.consumers.handlers)
+        self.lag.start()
+        for hook in self.on_started:
+            await hook()
+        log.info("service started", extra={"consumes": list(self.consumers.handlers)})
+
+    async def stop(self) -> None:
+        """Stop fetching, finish in-flight records (offsets committed), publish the outbox, close."""
+        await self.lag.stop()
+        for sub in self.broker.subscribers:
+            await sub.stop()
+        await self.relay.stop()
+        await self.broker.stop()
+        await self.db.dispose()
+        log.info("service stopped")
+
+    async def ready_db(self) -> bool:
+        await self.db.ping()
+        return True
+
+    async def ready_broker(self) -> bool:
+        return await self.broker.ping(timeout=2.0)
+
+
+def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[APIRouter]) -> FastAPI:
+    settings = runtime.settings
+    configure_logging(settings.service, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(settings)
+    http.install(app, [("database", runtime.ready_db), ("broker", runtime.ready_broker)])
+    for router in routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=trace.get_tracer_provider(),
+                                       excluded_urls="/metrics,/health/live,/health/ready")
+    return app
+
+
+def run(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve `app` with uvicorn; SIGTERM triggers the graceful shutdown in the lifespan."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=20)

@@ -1,0 +1,65 @@
+"""Service settings from environment variables.
+
+Shared settings use the `KINERJA_` prefix (e.g. KINERJA_KAFKA_BOOTSTRAP, KINERJA_JWT_SECRET);
+a service may override any of them with its own prefix, e.g. KINERJA_TPP_DATABASE_URL or
+KINERJA_TPP_HTTP_PORT, which wins over the shared one."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_JWT_SECRET = "kinerja-local-dev-secret-change-me-in-production"
+"""The documented default for local mode only; production verifies against the OIDC JWKS."""
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
+
+    service: str = Field(default="kinerja", description="service name (set by each service)")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database_url: str | None = Field(
+        default=None, description="postgresql://… or sqlite:///…; empty = SQLite file in ./var"
+    )
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    jwt_secret: str = LOCAL_JWT_SECRET
+    jwt_issuer: str = "kinerja-local"
+    jwt_audience: str = "kinerja"
+    jwt_jwks_url: str | None = Field(default=None, description="production: the OIDC provider's JWKS")
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint; empty = no export")
+    log_level: str = "INFO"
+    outbox_poll_seconds: float = 0.5
+    outbox_batch_size: int = 500
+    lag_sample_seconds: float = 15.0
+    consumer_retry_base_seconds: float = 0.2
+    consumer_retry_max_seconds: float = 30.0
+    region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
+
+    @classmethod
+    def for_service(cls, service: str, default_port: int, **overrides: Any) -> "ServiceSettings":
+        """Shared KINERJA_* values, overridden by KINERJA_<SERVICE>_* ones, then by `overrides`."""
+        prefix = f"KINERJA_{service.upper()}_"
+        specific = {
+            name: os.environ[prefix + name.upper()]
+            for name in cls.model_fields
+            if prefix + name.upper() in os.environ
+        }
+        values: dict[str, Any] = {"service": service, "http_port": default_port}
+        shared = cls()
+        values.update({k: getattr(shared, k) for k in shared.model_fields_set})
+        values.update(specific)
+        values.update(overrides)
+        return cls(**values)
+
+    def sqlalchemy_url(self) -> str:
+        """The async SQLAlchemy URL for the configured database (SQLite in ./var by default)."""
+        url = self.database_url or f"sqlite:///var/{self.service}.db"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+        return url

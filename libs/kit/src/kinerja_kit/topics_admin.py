@@ -1,0 +1,56 @@
+"""Create the registry's topics (and their dead-letter topics) on a broker.
+
+    kinerja-topics create [--bootstrap 127.0.0.1:9092] [--replication 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from kinerja_contracts.topics import TOPICS, all_topic_names, dlq_topic
+
+
+def topic_configs(name: str) -> tuple[int, dict[str, str]]:
+    """Partitions and config of a topic (DLQs: one partition, kept 30 days)."""
+    for spec in TOPICS.values():
+        if name == spec.name:
+            return spec.partitions, {"cleanup.policy": "compact" if spec.compacted else "delete"}
+        if name == dlq_topic(spec.name):
+            return 1, {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)}
+    raise KeyError(name)
+
+
+async def create_topics(bootstrap: str, replication: int = 1) -> list[str]:
+    """Create missing topics; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = []
+        for name in all_topic_names():
+            if name in existing:
+                continue
+            partitions, config = topic_configs(name)
+            new.append(NewTopic(name, partitions, replication, topic_configs=config))
+        if new:
+            await admin.create_topics(new)
+        return [t.name for t in new]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("command", choices=["create"])
+    p.add_argument("--bootstrap", default="127.0.0.1:9092")
+    p.add_argument("--replication", type=int, default=1)
+    a = p.parse_args()
+    created = asyncio.run(create_topics(a.bootstrap, a.replication))
+    print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else ""))
+
+
+if __name__ == "__main__":
+    main()

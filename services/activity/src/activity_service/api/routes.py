@@ -1,0 +1,128 @@
+"""HTTP routes of the activity service."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date, datetime, timezone
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from activity_service.api.schemas import ActivityCreate, ActivityOut, ImportResultOut
+from activity_service.domain.activities import SUBMITTED, TypeInfo, check_new_activity
+from activity_service.domain.org_import import HeaderError, parse_org_csv
+from activity_service.persistence import repository as repo
+from activity_service.persistence.tables import Activity
+from kinerja_contracts.activity.v1 import ActivitySubmittedV1
+from kinerja_contracts.topics import ACTIVITY_SUBMITTED, ORG_EMPLOYEE
+from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.http import FieldError
+
+router = APIRouter(prefix="/v1")
+MAX_CSV_BYTES = 20 * 1024 * 1024
+READ_ALL_ROLES = ("inspektorat", "pimpinan", "admin")
+
+
+def _out(a: Activity) -> ActivityOut:
+    return ActivityOut(
+        id=a.id, nip=a.nip, type_code=a.type_code, date=a.work_date, start_time=a.start_time,
+        end_time=a.end_time, quantity=a.quantity, description=a.description, status=a.status,
+        minutes=a.minutes, points=a.points, decision_reason=a.decision_reason,
+        created_at=a.created_at, updated_at=a.updated_at,
+    )
+
+
+async def _csv_text(request: Request) -> str:
+    """The CSV from a multipart `file` field or a raw text/csv body."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise FieldError("file", "multipart field 'file' with the CSV is required")
+        raw = await upload.read(MAX_CSV_BYTES + 1)
+    else:
+        raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise FieldError("file", f"larger than {MAX_CSV_BYTES} bytes", 413)
+    if not raw.strip():
+        raise FieldError("file", "empty CSV")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FieldError("file", "must be UTF-8 text") from None
+
+
+@router.post("/org/import", response_model=ImportResultOut,
+             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_org(request: Request, principal: Principal = require_roles("admin")) -> ImportResultOut:
+    """Import or update employees from CSV; valid rows are stored and published, bad rows reported."""
+    text = await _csv_text(request)
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        try:
+            result = parse_org_csv(text, await repo.existing_nips(uow.session))
+        except HeaderError as exc:
+            raise FieldError("header", str(exc)) from None
+        now = datetime.now(timezone.utc)
+        for emp in result.employees:
+            await repo.upsert_employee(uow.session, emp, now)
+            await uow.emit(ORG_EMPLOYEE, emp)
+    return ImportResultOut(imported=len(result.employees), errors=result.errors)
+
+
+@router.post("/activities", status_code=201, response_model=ActivityOut)
+async def submit_activity(body: ActivityCreate, request: Request, principal: CurrentPrincipal) -> ActivityOut:
+    """Log one piece of work; 201 only after the activity and its event are committed."""
+    runtime = request.app.state.runtime
+    settings = request.app.state.activity_settings
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    async with runtime.uow() as uow:
+        employee = await repo.get_employee(uow.session, principal.nip, lock=True)
+        if employee is None or not employee.active:
+            raise HTTPException(403, detail="caller is not an active employee in the organisation data")
+        t = await repo.get_type(uow.session, body.type_code)
+        check_new_activity(
+            type_info=TypeInfo(t.code, t.active, t.allowed_position_kinds) if t else None,
+            position_kind=employee.position_kind,
+            work_date=body.work_date, start_time=body.start_time, end_time=body.end_time,
+            today=today, backdate_working_days=settings.backdate_working_days,
+            taken_spans=await repo.taken_spans(uow.session, principal.nip, body.work_date),
+        )
+        now = datetime.now(timezone.utc)
+        activity = Activity(
+            id=str(uuid.uuid4()), nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
+            start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
+            description=body.description, status=SUBMITTED, created_at=now, updated_at=now,
+        )
+        uow.session.add(activity)
+        await uow.emit(ACTIVITY_SUBMITTED, ActivitySubmittedV1(
+            activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
+            work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
+            quantity=activity.quantity, description=activity.description, submitted_at=now,
+        ))
+    return _out(activity)
+
+
+@router.get("/activities/{activity_id}", response_model=ActivityOut)
+async def get_activity(activity_id: str, request: Request, principal: CurrentPrincipal) -> ActivityOut:
+    async with request.app.state.runtime.db.sessions() as session:
+        a = await repo.get_activity(session, activity_id)
+    if a is None or (a.nip != principal.nip and not principal.has(*READ_ALL_ROLES)):
+        raise HTTPException(404, detail="activity not found")
+    return _out(a)
+
+
+@router.get("/activities", response_model=list[ActivityOut])
+async def list_activities(
+    request: Request, principal: CurrentPrincipal,
+    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+) -> list[ActivityOut]:
+    """The caller's own activities in one month."""
+    year, mon = map(int, month.split("-"))
+    first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+    async with request.app.state.runtime.db.sessions() as session:
+        return [_out(a) for a in await repo.list_month(session, principal.nip, first, last)]

@@ -1,0 +1,4 @@
+from activity_service.persistence.tables import metadata
+from kinerja_kit.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,71 @@
+"""The activity service's tables (its own metadata, plus the kit's outbox and inbox)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from kinerja_kit.db import kit_tables
+
+_registry = registry()
+metadata = _registry.metadata
+
+
+class Base(SQLModel, registry=_registry):
+    pass
+
+
+class Employee(Base, table=True):
+    __tablename__ = "employees"
+    nip: str = Field(primary_key=True, max_length=18)
+    name: str = Field(max_length=200)
+    unit_code: str = Field(max_length=50, index=True)
+    unit_name: str = Field(max_length=200)
+    position: str = Field(max_length=200)
+    position_kind: str = Field(max_length=20)
+    eselon: str | None = Field(default=None, max_length=10)
+    kelas_jabatan: int
+    supervisor_nip: str | None = Field(default=None, max_length=18, index=True)
+    employee_type: str = Field(max_length=10)
+    active: bool = True
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class ActivityType(Base, table=True):
+    """Read model of scoring's catalog (catalog.activity-type.v1), to validate type_code."""
+    __tablename__ = "activity_types"
+    code: str = Field(primary_key=True, max_length=40)
+    name: str
+    unit: str = Field(max_length=10)
+    standard_minutes: int | None = None
+    points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
+    evidence_required: bool = False
+    allowed_position_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    effective_from: date
+    active: bool = True
+
+
+class Activity(Base, table=True):
+    __tablename__ = "activities"
+    __table_args__ = (sa.Index("ix_activities_nip_date", "nip", "work_date"),)
+    id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18)
+    type_code: str = Field(max_length=40)
+    work_date: date
+    start_time: time
+    end_time: time
+    quantity: int
+    description: str = Field(sa_type=sa.Text)
+    status: str = Field(max_length=20)
+    minutes: int | None = None
+    points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
+    decision_reason: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+outbox, inbox = kit_tables(metadata)

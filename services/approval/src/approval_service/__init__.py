@@ -1,0 +1,1 @@
+"""Kinerja approval: superiors' tasks, decisions, escalation, audit trail."""

@@ -1,0 +1,1 @@
+"""Kinerja notify: in-app notifications from approval and TPP events."""

@@ -1,0 +1,1 @@
+"""Kinerja scoring: activity catalog, pricing, monthly performance."""

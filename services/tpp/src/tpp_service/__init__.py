@@ -1,0 +1,1 @@
+"""Kinerja TPP: rule sets, period close, slips, the payroll topic."""
