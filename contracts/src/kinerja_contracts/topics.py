@@ -76,7 +76,7 @@ TOPICS: dict[str, TopicSpec] = {
         _t(APPROVAL_REQUESTED, ApprovalRequestedV1, "nip", 6, False, "approval", "A superior must decide."),
         _t(APPROVAL_DECIDED, ApprovalDecidedV1, "nip", 6, False, "approval", "A superior decided."),
         _t(APPROVAL_ESCALATED, ApprovalEscalatedV1, "nip", 6, False, "approval", "A task moved up the chain."),
-        _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, True, "scoring", "Monthly performance, latest per employee."),
+        _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, False, "scoring", "Monthly performance; latest version per (nip, period) wins."),
         _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "external", "A disciplinary sanction."),
         _t(TPP_COMPUTED, TppComputedV1, "nip", 6, False, "tpp", "TPP of one employee for one period (payroll)."),
         _t(TPP_PERIOD_CLOSED, TppPeriodClosedV1, "period", 1, False, "tpp", "A period was closed."),

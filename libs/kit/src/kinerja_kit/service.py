@@ -44,20 +44,21 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
                                  batch_size=settings.outbox_batch_size)
         self.lag = LagSampler(settings.kafka_bootstrap, self.consumers.group, [], settings.lag_sample_seconds)
-        self.on_started: list[Callable[[], Awaitable[None]]] = []
+        # Run after migrations, before any record is consumed (e.g. seeding region data).
+        self.on_migrated: list[Callable[[], Awaitable[None]]] = []
 
     def uow(self, correlation_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.db, self.settings.service, correlation_id)
 
     async def start(self) -> None:
         await self.db.migrate(self.migrations)
+        for hook in self.on_migrated:
+            await hook()
         self.consumers.subscribe()
         await self.broker.start()
         self.relay.start()
         self.lag.topics = list(self.consumers.handlers)
         self.lag.start()
-        for hook in self.on_started:
-            await hook()
         log.info("service started", extra={"consumes": list(self.consumers.handlers)})
 
     async def stop(self) -> None:

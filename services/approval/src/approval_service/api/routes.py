@@ -1,0 +1,106 @@
+"""HTTP routes of the approval service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from approval_service.domain.rules import DECIDED_STATUS, Conflict, Forbidden, check_decision
+from approval_service.persistence import repository as repo
+from kinerja_contracts.approval.v1 import ApprovalDecidedV1, Decision
+from kinerja_contracts.topics import APPROVAL_DECIDED
+from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+
+router = APIRouter(prefix="/v1")
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    activity_id: str
+    nip: str
+    assignee_nip: str | None
+    status: str
+    type_code: str
+    date: date
+    minutes: int
+    points: Decimal
+    requested_at: datetime
+    due_at: datetime | None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject", "return"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AuditOut(BaseModel):
+    id: int
+    task_id: str
+    activity_id: str
+    actor_nip: str
+    action: str
+    reason: str | None
+    at: datetime
+    prev_hash: str
+    hash: str
+
+
+def _out(t) -> TaskOut:
+    return TaskOut(task_id=t.id, activity_id=t.activity_id, nip=t.nip, assignee_nip=t.assignee_nip,
+                   status=t.status, type_code=t.type_code, date=t.work_date, minutes=t.minutes,
+                   points=t.points, requested_at=t.requested_at, due_at=t.due_at, decided_at=t.decided_at,
+                   decided_by=t.decided_by, reason=t.reason)
+
+
+@router.get("/inbox", response_model=list[TaskOut])
+async def inbox(request: Request, principal: CurrentPrincipal,
+                limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                offset: Annotated[int, Query(ge=0)] = 0) -> list[TaskOut]:
+    """Pending tasks assigned to the caller, oldest first."""
+    async with request.app.state.runtime.db.sessions() as session:
+        return [_out(t) for t in await repo.inbox(session, principal.nip, limit, offset)]
+
+
+@router.post("/approvals/{activity_id}/decision", response_model=TaskOut)
+async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> TaskOut:
+    """Approve, reject or return one activity (reason required unless approve)."""
+    runtime = request.app.state.runtime
+    async with runtime.uow() as uow:
+        task = await repo.task_by_activity(uow.session, str(activity_id), lock=True)
+        if task is None:
+            raise HTTPException(404, detail="no approval task for this activity")
+        try:
+            check_decision(decision=body.decision, reason=body.reason, actor_nip=principal.nip,
+                           owner_nip=task.nip, assignee_nip=task.assignee_nip, status=task.status)
+        except Forbidden as exc:
+            raise HTTPException(403, detail=str(exc)) from None
+        except Conflict as exc:
+            raise HTTPException(409, detail=str(exc)) from None
+        now = datetime.now(timezone.utc)
+        reason = body.reason.strip() if body.reason else None
+        task.status, task.decided_at, task.decided_by, task.reason = DECIDED_STATUS[body.decision], now, principal.nip, reason
+        await repo.append_audit(uow.session, task=task, actor_nip=principal.nip, action=body.decision,
+                                reason=reason, at=now)
+        await uow.emit(APPROVAL_DECIDED, ApprovalDecidedV1(
+            task_id=uuid.UUID(task.id), activity_id=activity_id, nip=task.nip, approver_nip=principal.nip,
+            decision=Decision(body.decision), reason=reason, type_code=task.type_code,
+            work_date=task.work_date, minutes=task.minutes, points=task.points, decided_at=now,
+        ))
+    return _out(task)
+
+
+@router.get("/audit/activities/{activity_id}", response_model=list[AuditOut])
+async def audit(activity_id: uuid.UUID, request: Request,
+                principal: Principal = require_roles("inspektorat", "admin")) -> list[AuditOut]:
+    """The Inspektorat's view of every decision on one activity (read-only)."""
+    async with request.app.state.runtime.db.sessions() as session:
+        return [AuditOut(**r.model_dump()) for r in await repo.audit_for_activity(session, str(activity_id))]

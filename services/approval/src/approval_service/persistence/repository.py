@@ -1,0 +1,63 @@
+"""Queries and writes of the approval service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from approval_service.domain.rules import PENDING, chain_hash
+from approval_service.persistence.tables import AuditEntry, Employee, Task
+from kinerja_contracts.org.v1 import EmployeeV1
+
+GENESIS = "0" * 64
+AUDIT_LOCK_ID = 727_002
+
+
+async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
+    row = await session.get(Employee, e.nip)
+    data = dict(name=e.name, unit_code=e.unit_code, supervisor_nip=e.supervisor_nip, active=e.active)
+    if row is None:
+        session.add(Employee(nip=e.nip, **data))
+    else:
+        for k, v in data.items():
+            setattr(row, k, v)
+
+
+async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
+    return await session.get(Employee, nip)
+
+
+async def task_by_activity(session: AsyncSession, activity_id: str, *, lock: bool = False) -> Task | None:
+    stmt = sa.select(Task).where(Task.activity_id == activity_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).first()
+
+
+async def inbox(session: AsyncSession, assignee: str, limit: int, offset: int) -> list[Task]:
+    rows = await session.scalars(
+        sa.select(Task).where(Task.assignee_nip == assignee, Task.status == PENDING)
+        .order_by(Task.requested_at, Task.id).limit(limit).offset(offset)
+    )
+    return list(rows)
+
+
+async def append_audit(session: AsyncSession, *, task: Task, actor_nip: str, action: str,
+                       reason: str | None, at: datetime) -> AuditEntry:
+    """Append to the hash chain; an advisory lock serialises appends so the chain never forks."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_ID)))
+    last = (await session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))).first()
+    prev = last.hash if last else GENESIS
+    entry = dict(task_id=task.id, activity_id=task.activity_id, actor_nip=actor_nip, action=action,
+                 reason=reason, at=at.isoformat())
+    row = AuditEntry(**{**entry, "at": at}, prev_hash=prev, hash=chain_hash(prev, entry))
+    session.add(row)
+    return row
+
+
+async def audit_for_activity(session: AsyncSession, activity_id: str) -> list[AuditEntry]:
+    return list(await session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.activity_id == activity_id).order_by(AuditEntry.id)))

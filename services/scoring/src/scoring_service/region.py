@@ -1,0 +1,36 @@
+"""The region's scoring configuration: packaged default, or KINERJA_REGION_CONFIG_DIR/catalog.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from kinerja_contracts.catalog.v1 import ActivityTypeV1
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    scoring_mode: str
+    daily_cap_minutes: int
+    minutes_per_workday: int
+    holidays: frozenset[date]
+    types: list[ActivityTypeV1]
+    target_points: Decimal = Decimal(100)
+
+
+def load_region(config_dir: str | None) -> RegionConfig:
+    path = Path(config_dir) / "catalog.json" if config_dir else Path(__file__).parent / "region" / "catalog.json"
+    raw = json.loads(path.read_text())
+    effective = raw["effective_from"]
+    types = [ActivityTypeV1.model_validate({"effective_from": effective, **t}) for t in raw["types"]]
+    return RegionConfig(
+        scoring_mode=raw["scoring_mode"],
+        daily_cap_minutes=int(raw["daily_cap_minutes"]),
+        minutes_per_workday=int(raw["minutes_per_workday"]),
+        holidays=frozenset(date.fromisoformat(d) for d in raw.get("holidays", [])),
+        types=types,
+        target_points=Decimal(str(raw.get("target_points", 100))),
+    )
