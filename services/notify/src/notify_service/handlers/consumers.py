@@ -1,0 +1,32 @@
+"""Consumed topics: each event becomes in-app notifications for the people it concerns."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_ESCALATED, APPROVAL_REQUESTED, TPP_COMPUTED
+from kinerja_kit.consumer import ConsumerGroup, EventMeta
+from kinerja_kit.outbox import UnitOfWork
+from notify_service.domain import messages
+from notify_service.persistence.tables import Notification
+
+ROUTES = {
+    APPROVAL_REQUESTED: messages.approval_requested,
+    APPROVAL_DECIDED: messages.approval_decided,
+    APPROVAL_ESCALATED: messages.approval_escalated,
+    TPP_COMPUTED: messages.tpp_computed,
+}
+
+
+def register(group: ConsumerGroup) -> None:
+    for topic, render in ROUTES.items():
+        group.handler(topic)(_store(render))
+
+
+def _store(render):
+    async def handle(uow: UnitOfWork, event, meta: EventMeta) -> None:
+        now = datetime.now(timezone.utc)
+        for m in render(event):
+            uow.session.add(Notification(recipient_nip=m.recipient_nip, kind=m.kind, title=m.title, body=m.body,
+                                         data=m.data, source_event_id=meta.event_id, created_at=now))
+    return handle

@@ -1,0 +1,119 @@
+"""HTTP routes of the TPP service."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from pydantic import BaseModel
+
+from kinerja_contracts.tpp.v1 import BreakdownLine, TppPeriodClosedV1
+from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
+from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from tpp_service.period_close import compute_all, month_bounds, to_event, to_row, utcnow
+from tpp_service.persistence import repository as repo
+from tpp_service.persistence.tables import Period as PeriodRow
+
+router = APIRouter(prefix="/v1")
+PeriodParam = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+READ_ALL_ROLES = ("admin", "bpkad", "inspektorat", "pimpinan")
+
+
+class PeriodOut(BaseModel):
+    period: str
+    status: str
+    revision: int
+    employee_count: int
+    total_amount: int
+    closed_at: datetime
+    closed_by: str
+
+
+class SlipOut(BaseModel):
+    nip: str
+    period: str
+    revision: int
+    status: str  # "final" (period closed) or "preview" (inputs so far, nothing stored)
+    name: str
+    unit_code: str
+    employee_type: str
+    kelas_jabatan: int
+    base_amount: int
+    kinerja_amount: int
+    disiplin_amount: int
+    deductions: int
+    total_amount: int
+    productivity: Decimal
+    discipline_factor: Decimal
+    rule_set: str
+    breakdown: list[BreakdownLine]
+    computed_at: datetime
+
+
+def _period_out(p: PeriodRow) -> PeriodOut:
+    return PeriodOut(**p.model_dump())
+
+
+@router.post("/periods/{period}/close", response_model=PeriodOut)
+async def close_period(period: PeriodParam, request: Request,
+                       principal: Principal = require_roles("admin")) -> PeriodOut:
+    """Compute every active employee's TPP for the period and publish tpp.computed.v1 (revision 1)."""
+    first, _ = month_bounds(period)
+    today = date.today()
+    if first > today:
+        raise HTTPException(422, detail="period: cannot close a month that has not started")
+    runtime, rule_sets = request.app.state.runtime, request.app.state.rule_sets
+    async with runtime.uow() as uow:
+        if await repo.get_period(uow.session, period, lock=True):
+            raise HTTPException(409, detail=f"period {period} is already closed")
+        try:
+            rules, results = await compute_all(uow.session, period, rule_sets)
+        except LookupError as exc:
+            raise HTTPException(422, detail=f"period: {exc}") from None
+        now = utcnow()
+        total = 0
+        for employee, result in results:
+            ev = to_event(employee, result, period, 1, rules, now)
+            uow.session.add(to_row(ev))
+            await uow.emit(TPP_COMPUTED, ev)
+            total += result.total_amount
+        row = PeriodRow(period=period, status="closed", revision=1, employee_count=len(results),
+                        total_amount=total, closed_at=now, closed_by=principal.nip)
+        uow.session.add(row)
+        await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
+            period=period, revision=1, employee_count=len(results), total_amount=total,
+            closed_by=principal.nip, closed_at=now))
+    return _period_out(row)
+
+
+@router.get("/periods/{period}", response_model=PeriodOut)
+async def get_period(period: PeriodParam, request: Request,
+                     principal: Principal = require_roles(*READ_ALL_ROLES)) -> PeriodOut:
+    async with request.app.state.runtime.db.sessions() as session:
+        row = await repo.get_period(session, period)
+    if row is None:
+        raise HTTPException(404, detail=f"period {period} is not closed")
+    return _period_out(row)
+
+
+@router.get("/tpp/{period}/{nip}", response_model=SlipOut)
+async def slip(period: PeriodParam, nip: str, request: Request, principal: CurrentPrincipal) -> SlipOut:
+    """The slip: the closed period's latest revision, or a preview from the inputs so far."""
+    if principal.nip != nip and not principal.has(*READ_ALL_ROLES):
+        raise HTTPException(404, detail="slip not found")
+    async with request.app.state.runtime.db.sessions() as session:
+        row = await repo.latest_computation(session, period, nip)
+        if row is not None:
+            return SlipOut(**row.model_dump(), status="final")
+        if await repo.get_period(session, period) is not None:
+            raise HTTPException(404, detail="slip not found")
+        try:
+            rules, results = await compute_all(session, period, request.app.state.rule_sets, only_nip=nip)
+        except LookupError as exc:
+            raise HTTPException(422, detail=f"period: {exc}") from None
+    if not results:
+        raise HTTPException(404, detail="slip not found")
+    ev = to_event(*results[0], period, 0, rules, utcnow())
+    return SlipOut(**ev.model_dump(), status="preview")

@@ -1,0 +1,70 @@
+"""Closing a period: load every active employee's inputs in bulk, compute with the pure rules,
+store the computations and publish the payroll events in one transaction."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kinerja_contracts.tpp.v1 import TppComputedV1
+from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
+from tpp_service.domain.rules import RuleSet, rule_set_for
+from tpp_service.persistence import repository as repo
+from tpp_service.persistence.tables import Computation, Employee
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    year, month = map(int, period.split("-"))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def weekdays(first: date, last: date) -> int:
+    return sum(1 for n in range((last - first).days + 1) if date.fromordinal(first.toordinal() + n).weekday() < 5)
+
+
+async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet],
+                      only_nip: str | None = None) -> tuple[RuleSet, list[tuple[Employee, TppResult]]]:
+    first, last = month_bounds(period)
+    rules = rule_set_for(rule_sets, first)
+    employees = [e for e in await repo.active_employees(session) if only_nip in (None, e.nip)]
+    perf = await repo.performance_by_nip(session, period)
+    attendance = await repo.attendance_by_nip(session, first, last)
+    sanctions = await repo.sanctions_by_nip(session, first, last)
+    default_workdays = weekdays(first, last)
+    out = []
+    for e in employees:
+        p = perf.get(e.nip)
+        days = [AttendanceDay(a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
+                              a.missing_check_out, a.apel_missed) for a in attendance.get(e.nip, [])]
+        cut = max((Decimal(s.cut_percent) for s in sanctions.get(e.nip, [])), default=Decimal(0))
+        inputs = TppInputs(
+            kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type,
+            days_in_post=last.day, days_in_month=last.day,  # mutasi proration: not modelled yet
+            workdays=p.workdays if p else default_workdays, approved_minutes=p.approved_minutes if p else 0,
+            attendance=days, sanction_cut_percent=cut,
+        )
+        out.append((e, compute_tpp(rules, inputs)))
+    return rules, out
+
+
+def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleSet, now: datetime) -> TppComputedV1:
+    return TppComputedV1(
+        nip=e.nip, period=period, revision=revision, name=e.name, unit_code=e.unit_code,
+        employee_type=e.employee_type, kelas_jabatan=e.kelas_jabatan, base_amount=r.base_amount,
+        kinerja_amount=r.kinerja_amount, disiplin_amount=r.disiplin_amount, deductions=r.deductions,
+        total_amount=r.total_amount, productivity=r.productivity, discipline_factor=r.discipline_factor,
+        rule_set=rules.label, breakdown=r.breakdown, computed_at=now,
+    )
+
+
+def to_row(ev: TppComputedV1) -> Computation:
+    data = ev.model_dump(mode="python")
+    data["breakdown"] = [b.model_dump() for b in ev.breakdown]
+    return Computation(**data)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,59 @@
+"""Queries and writes of the TPP service."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tpp_service.persistence.tables import (
+    AttendanceInput, Computation, Employee, PerformanceInput, Period, SanctionInput,
+)
+
+
+async def upsert(session: AsyncSession, model, key, **values) -> None:
+    row = await session.get(model, key)
+    if row is None:
+        session.add(model(**values))
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+
+
+async def active_employees(session: AsyncSession) -> list[Employee]:
+    return list(await session.scalars(sa.select(Employee).where(Employee.active).order_by(Employee.nip)))
+
+
+async def performance_by_nip(session: AsyncSession, period: str) -> dict[str, PerformanceInput]:
+    rows = await session.scalars(sa.select(PerformanceInput).where(PerformanceInput.period == period))
+    return {r.nip: r for r in rows}
+
+
+async def attendance_by_nip(session: AsyncSession, first: date, last: date) -> dict[str, list[AttendanceInput]]:
+    rows = await session.scalars(
+        sa.select(AttendanceInput).where(AttendanceInput.work_date >= first, AttendanceInput.work_date <= last))
+    out: dict[str, list[AttendanceInput]] = defaultdict(list)
+    for r in rows:
+        out[r.nip].append(r)
+    return out
+
+
+async def sanctions_by_nip(session: AsyncSession, first: date, last: date) -> dict[str, list[SanctionInput]]:
+    rows = await session.scalars(sa.select(SanctionInput).where(
+        SanctionInput.effective_from <= last, SanctionInput.effective_until >= first))
+    out: dict[str, list[SanctionInput]] = defaultdict(list)
+    for r in rows:
+        out[r.nip].append(r)
+    return out
+
+
+async def get_period(session: AsyncSession, period: str, *, lock: bool = False) -> Period | None:
+    return await session.get(Period, period, with_for_update=lock)
+
+
+async def latest_computation(session: AsyncSession, period: str, nip: str) -> Computation | None:
+    return (await session.scalars(
+        sa.select(Computation).where(Computation.period == period, Computation.nip == nip)
+        .order_by(Computation.revision.desc()).limit(1))).first()

@@ -1,0 +1,99 @@
+"""The TPP service's tables."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from kinerja_kit.db import kit_tables
+
+_registry = registry()
+metadata = _registry.metadata
+
+
+class Base(SQLModel, registry=_registry):
+    pass
+
+
+class Employee(Base, table=True):
+    __tablename__ = "employees"
+    nip: str = Field(primary_key=True, max_length=18)
+    name: str = Field(max_length=200)
+    unit_code: str = Field(max_length=50, index=True)
+    kelas_jabatan: int
+    employee_type: str = Field(max_length=10)
+    active: bool = True
+
+
+class PerformanceInput(Base, table=True):
+    """Latest performance.monthly.v1 per (nip, period)."""
+    __tablename__ = "performance_inputs"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    approved_minutes: int
+    approved_points: Decimal = Field(sa_type=sa.Numeric(14, 4))
+    workdays: int
+    target_minutes: int
+    version: int
+
+
+class AttendanceInput(Base, table=True):
+    __tablename__ = "attendance_inputs"
+    nip: str = Field(primary_key=True, max_length=18)
+    work_date: date = Field(primary_key=True)
+    status: str = Field(max_length=20)
+    late_minutes: int = 0
+    early_leave_minutes: int = 0
+    missing_check_in: bool = False
+    missing_check_out: bool = False
+    apel_missed: bool = False
+
+
+class SanctionInput(Base, table=True):
+    __tablename__ = "sanction_inputs"
+    sanction_id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18, index=True)
+    cut_percent: Decimal = Field(sa_type=sa.Numeric(6, 2))
+    effective_from: date
+    effective_until: date
+    regulation: str
+
+
+class Period(Base, table=True):
+    __tablename__ = "periods"
+    period: str = Field(primary_key=True, max_length=7)
+    status: str = Field(max_length=10)
+    revision: int
+    employee_count: int
+    total_amount: int = Field(sa_type=sa.BigInteger)
+    closed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    closed_by: str = Field(max_length=18)
+
+
+class Computation(Base, table=True):
+    """One employee's TPP for one period and revision, with its explanation."""
+    __tablename__ = "computations"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    revision: int = Field(primary_key=True)
+    name: str = Field(max_length=200)
+    unit_code: str = Field(max_length=50)
+    employee_type: str = Field(max_length=10)
+    kelas_jabatan: int
+    base_amount: int = Field(sa_type=sa.BigInteger)
+    kinerja_amount: int = Field(sa_type=sa.BigInteger)
+    disiplin_amount: int = Field(sa_type=sa.BigInteger)
+    deductions: int = Field(sa_type=sa.BigInteger)
+    total_amount: int = Field(sa_type=sa.BigInteger)
+    productivity: Decimal = Field(sa_type=sa.Numeric(8, 5))
+    discipline_factor: Decimal = Field(sa_type=sa.Numeric(8, 5))
+    rule_set: str
+    breakdown: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
+    computed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+outbox, inbox = kit_tables(metadata)
