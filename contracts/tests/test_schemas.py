@@ -1,0 +1,37 @@
+import copy
+
+from kinerja_contracts import schema_tool
+from kinerja_contracts.topics import TOPICS, all_topic_names, dlq_topic
+
+
+def test_committed_schemas_match_the_models():
+    assert schema_tool.check() == []
+
+
+def test_every_topic_has_a_committed_schema_and_a_dlq():
+    assert set(schema_tool.committed_schemas()) == set(TOPICS)
+    for name in TOPICS:
+        assert dlq_topic(name) in all_topic_names()
+
+
+def test_checker_flags_incompatible_changes():
+    old = schema_tool.current_schemas()["tpp.computed.v1"]
+    removed = copy.deepcopy(old)
+    del removed["properties"]["total_amount"]
+    assert any("total_amount: field removed" in p for p in schema_tool.incompatibilities(old, removed))
+
+    retyped = copy.deepcopy(old)
+    retyped["properties"]["total_amount"] = {"type": "string"}
+    assert any("type changed" in p for p in schema_tool.incompatibilities(old, retyped))
+
+    required = copy.deepcopy(old)
+    required["properties"]["new_field"] = {"type": "string"}
+    required["required"].append("new_field")
+    assert any("new_field: field became required" in p for p in schema_tool.incompatibilities(old, required))
+
+
+def test_checker_accepts_an_added_optional_field():
+    old = schema_tool.current_schemas()["tpp.computed.v1"]
+    added = copy.deepcopy(old)
+    added["properties"]["bank_account"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert schema_tool.incompatibilities(old, added) == []
