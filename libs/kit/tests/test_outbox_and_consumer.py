@@ -1,0 +1,141 @@
+"""The kit's delivery guarantees against the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from kinerja_contracts.envelope import make_headers
+from kinerja_contracts.org.v1 import EmployeeV1
+from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
+from kinerja_kit.consumer import ConsumerGroup, PermanentError
+from kinerja_kit.db import Database, kit_tables
+from kinerja_kit.kafka import build_broker
+from kinerja_kit.outbox import OutboxRelay, UnitOfWork
+from kinerja_kit.settings import ServiceSettings
+from support import read_topic
+
+pytestmark = pytest.mark.infra
+
+
+def employee(nip: str, name: str = "Ani") -> EmployeeV1:
+    return EmployeeV1(nip=nip, name=name, unit_code="U1", unit_name="Unit", position="Staf",
+                      position_kind="pelaksana", kelas_jabatan=5, employee_type="PNS")
+
+
+def new_nip() -> str:
+    return "19" + str(uuid.uuid4().int)[:16]
+
+
+async def make_db(fresh_database) -> Database:
+    meta = sa.MetaData()
+    kit_tables(meta)
+    effects = sa.Table("effects", meta, sa.Column("event_id", sa.String(64), primary_key=True),
+                       sa.Column("nip", sa.String(18)))
+    db = Database((await fresh_database("kit_test")).replace("postgresql://", "postgresql+asyncpg://"), meta)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(meta.create_all)
+    db.effects = effects
+    return db
+
+
+async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_database):
+    db = await make_db(fresh_database)
+    broker = build_broker(ServiceSettings(service="kit-test", kafka_bootstrap=kafka_bootstrap))
+    await broker.start()
+    relay = OutboxRelay(db, broker, poll_seconds=0.1)
+    committed, rolled_back = new_nip(), new_nip()
+    try:
+        async with UnitOfWork(db, "kit-test") as uow:
+            event_id = await uow.emit(ORG_EMPLOYEE, employee(committed))
+        with pytest.raises(RuntimeError):
+            async with UnitOfWork(db, "kit-test") as uow:
+                await uow.emit(ORG_EMPLOYEE, employee(rolled_back))
+                raise RuntimeError("business rule failed after the event was queued")
+        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 0  # marked sent
+        records = await read_topic(kafka_bootstrap, ORG_EMPLOYEE, lambda r: r.key.decode() in (committed, rolled_back))
+        assert [r.key.decode() for r in records] == [committed]
+        headers = {k: v.decode() for k, v in records[0].headers}
+        assert headers["event-id"] == event_id
+        assert headers["event-type"] == "org.employee" and headers["schema-version"] == "1"
+        assert headers["producer"] == "kit-test" and "occurred-at" in headers
+    finally:
+        await broker.stop()
+        await db.dispose()
+
+
+async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstrap, fresh_database):
+    db = await make_db(fresh_database)
+    broker = build_broker(ServiceSettings(service="kit-test", kafka_bootstrap=kafka_bootstrap))
+    group = ConsumerGroup(broker, db, group=f"kit-test-{uuid.uuid4().hex[:6]}", producer="kit-test", retry_base=0.05)
+    calls = {"n": 0}
+
+    @group.handler(ORG_EMPLOYEE)
+    async def on_employee(uow, event, meta):
+        calls["n"] += 1
+        if event.name == "fail-once" and calls["n"] == 1:
+            raise ConnectionError("database briefly unreachable")  # transient: retried, not skipped
+        if event.name == "reject":
+            raise PermanentError("breaks an invariant")
+        await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=event.nip))
+
+    group.subscribe()
+    await broker.start()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    dup, flaky, bad_body, no_id, rejected = (new_nip() for _ in range(5))
+    try:
+        def hdrs(**kw):
+            h = make_headers(event_type="org.employee", schema_version=1, producer="test", **kw)
+            return [(k, v.encode()) for k, v in h.items()]
+
+        same_id = str(uuid.uuid4())
+        for _ in range(2):  # the same event delivered twice
+            await producer.send_and_wait(ORG_EMPLOYEE, employee(dup).model_dump_json().encode(), key=dup.encode(),
+                                         headers=hdrs(event_id=same_id))
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(flaky, "fail-once").model_dump_json().encode(),
+                                     key=flaky.encode(), headers=hdrs())
+        await producer.send_and_wait(ORG_EMPLOYEE, b'{"nip": "' + bad_body.encode() + b'"}', key=bad_body.encode(),
+                                     headers=hdrs())
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(no_id).model_dump_json().encode(), key=no_id.encode(),
+                                     headers=[("schema-version", b"1")])
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(rejected, "reject").model_dump_json().encode(),
+                                     key=rejected.encode(), headers=hdrs())
+
+        async def effects() -> dict[str, int]:
+            async with db.engine.connect() as conn:
+                rows = await conn.execute(sa.select(db.effects.c.nip, sa.func.count()).group_by(db.effects.c.nip))
+                return dict(rows.all())
+
+        for _ in range(100):
+            got = await effects()
+            if flaky in got and dup in got:
+                break
+            await asyncio.sleep(0.2)
+        assert got.get(dup) == 1, "a redelivered event id must change nothing"
+        assert got.get(flaky) == 1, "a transient failure is retried until it succeeds"
+        assert bad_body not in got and rejected not in got and no_id not in got
+
+        dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
+                                lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected))
+        for _ in range(20):
+            if len(dead) >= 3:
+                break
+            await asyncio.sleep(0.5)
+            dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
+                                    lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected))
+        reasons = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
+        assert reasons[bad_body]["dlq-error-class"] == "ValidationError"
+        assert "name" in reasons[bad_body]["dlq-error-message"]
+        assert reasons[no_id]["dlq-error-class"] == "MissingHeader"
+        assert reasons[rejected]["dlq-error-class"] == "PermanentError"
+        assert reasons[rejected]["dlq-original-topic"] == ORG_EMPLOYEE
+    finally:
+        await producer.stop()
+        await broker.stop()
+        await db.dispose()

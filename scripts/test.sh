@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, start a private Kafka broker (own port and data dir) and
+# PostgreSQL, run every test, stop what this script started.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+started=$(date +%s)
+
+bash scripts/bootstrap.sh
+export PYTHON="$ROOT/.venv/bin/python"
+
+# The test broker never touches the one `make up` runs.
+export KINERJA_RUN_DIR="$ROOT/.run/test"
+export KINERJA_KAFKA_PORT="${KINERJA_TEST_KAFKA_PORT:-19092}"
+export KINERJA_KAFKA_CONTROLLER_PORT="${KINERJA_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+
+pg_was_running=0
+if bash scripts/postgres.sh status >/dev/null 2>&1; then pg_was_running=1; fi
+
+cleanup() {
+  bash scripts/kafka.sh stop || true
+  if [ "$pg_was_running" = 0 ]; then bash scripts/postgres.sh stop || true; fi
+}
+trap cleanup EXIT
+
+bash scripts/kafka.sh reset >/dev/null 2>&1 || true
+bash scripts/kafka.sh start
+bash scripts/postgres.sh start
+uv run kinerja-topics create --bootstrap "127.0.0.1:$KINERJA_KAFKA_PORT"
+
+export KINERJA_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_PORT"
+export KINERJA_TEST_PG_URL="$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"
+export KINERJA_TEST_REQUIRE_INFRA=1
+
+set +e
+uv run pytest "$@"
+status=$?
+set -e
+echo "make test: pytest exit $status after $(( $(date +%s) - started ))s"
+exit $status

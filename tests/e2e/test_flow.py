@@ -1,0 +1,114 @@
+"""One activity through all five services, against the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import httpx
+import pytest
+
+from kinerja_contracts.topics import TPP_COMPUTED
+from kinerja_contracts.tpp.v1 import TppComputedV1
+from support import eventually, import_org, post_activity, read_topic, today, token
+
+pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def test_activity_flows_from_intake_to_payroll_and_notifications(services, org, kafka_bootstrap):
+    async with httpx.AsyncClient(timeout=30) as http:
+        # 1. An admin imports the organisation; the bad row is reported, the rest stored.
+        result = await import_org(http, services, org)
+        assert result["imported"] == 4
+        assert [(e["row"], e["field"]) for e in result["errors"]] == [(6, "nip")]
+
+        # 2. The catalog reaches activity from scoring over Kafka; A logs an activity.
+        catalog = await http.get(services.url("scoring") + "/v1/catalog", headers=token(org.a))
+        assert catalog.status_code == 200
+        laporan = next(t for t in catalog.json() if t["code"] == "LAPORAN")
+        assert laporan["standard_minutes"] == 120
+
+        async def submitted():
+            r = await post_activity(http, services, org.a)
+            return r if r.status_code == 201 else None
+        r = await eventually(submitted)
+        activity = r.json()
+        assert activity["status"] == "submitted" and activity["nip"] == org.a
+
+        # 3. Scoring prices it; approval opens a task in B's inbox.
+        async def in_inbox():
+            inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
+            return next((t for t in inbox if t["activity_id"] == activity["id"]), None)
+        task = await eventually(in_inbox)
+        assert task["minutes"] == 240 and task["nip"] == org.a and task["status"] == "pending"
+
+        # 4. B approves over HTTP.
+        r = await http.post(services.url("approval") + f"/v1/approvals/{activity['id']}/decision",
+                            json={"decision": "approve"}, headers=token(org.b))
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "approved"
+
+        async def activity_approved():
+            got = (await http.get(services.url("activity") + f"/v1/activities/{activity['id']}",
+                                  headers=token(org.a))).json()
+            return got if got["status"] == "approved" else None
+        assert (await eventually(activity_approved))["minutes"] == 240
+
+        period = today()[:7]
+
+        async def performance_counted():
+            p = (await http.get(services.url("scoring") + f"/v1/performance/{org.a}/{period}",
+                                headers=token(org.a))).json()
+            return p if p["approved_minutes"] == 240 else None
+        perf = await eventually(performance_counted)
+        assert perf["target_minutes"] == perf["workdays"] * 300
+
+        async def tpp_has_inputs():
+            s = (await http.get(services.url("tpp") + f"/v1/tpp/{period}/{org.a}", headers=token(org.a))).json()
+            return s if s.get("productivity") not in (None, "0", "0.00000") else None
+        preview = await eventually(tpp_has_inputs)
+        assert preview["status"] == "preview"
+
+        # 5. An admin closes the month.
+        r = await http.post(services.url("tpp") + f"/v1/periods/{period}/close", headers=token(org.admin, "admin"))
+        assert r.status_code == 200, r.text
+        closed = r.json()
+        assert closed["employee_count"] >= 4
+        again = await http.post(services.url("tpp") + f"/v1/periods/{period}/close", headers=token(org.admin, "admin"))
+        assert again.status_code == 409
+
+        # 6. tpp.computed.v1 carries one record per active employee, keyed by NIP.
+        ours = {org.head, org.b, org.a, org.d}
+        records = await read_topic(kafka_bootstrap, TPP_COMPUTED,
+                                   lambda rec: rec.key.decode() in ours, expect=4)
+        by_nip = {}
+        for rec in records:
+            ev = TppComputedV1.model_validate_json(rec.value)
+            assert rec.key.decode() == ev.nip
+            headers = dict((k, v.decode()) for k, v in rec.headers)
+            assert headers["event-type"] == "tpp.computed" and headers["schema-version"] == "1"
+            by_nip[ev.nip] = ev
+        assert set(by_nip) == ours and len(records) == 4
+        a = by_nip[org.a]
+        assert (a.period, a.revision) == (period, 1)
+        assert a.base_amount == 6_000_000  # kelas 9, PNS, whole month
+        raw = json.loads(records[[r.key.decode() for r in records].index(org.a)].value)
+        for field in ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount"):
+            assert isinstance(raw[field], int)
+        k = 240 / (perf["workdays"] * 300)
+        assert a.kinerja_amount == round(6_000_000 * 0.6 * k)
+        assert a.disiplin_amount == 2_400_000
+        assert a.total_amount == a.kinerja_amount + a.disiplin_amount - a.deductions
+        assert by_nip[org.d].base_amount == 2_500_000 * 8 // 10  # CPNS 80%
+        assert by_nip[org.d].kinerja_amount == 0  # no approved work
+
+        slip = (await http.get(services.url("tpp") + f"/v1/tpp/{period}/{org.a}", headers=token(org.a))).json()
+        assert slip["status"] == "final" and slip["total_amount"] == a.total_amount
+        assert {line["code"] for line in slip["breakdown"]} >= {"base", "productivity", "kinerja", "disiplin", "total"}
+
+        # 7. A and B find their notifications.
+        async def notified(nip, kind):
+            items = (await http.get(services.url("notify") + "/v1/notifications", headers=token(nip))).json()
+            return [n for n in items if n["kind"] == kind]
+        assert await eventually(lambda: notified(org.b, "approval.requested"))
+        assert await eventually(lambda: notified(org.a, "approval.decided"))
+        tpp_note = await eventually(lambda: notified(org.a, "tpp.computed"))
+        assert tpp_note[0]["data"]["total_amount"] == a.total_amount

@@ -1,0 +1,127 @@
+"""Helpers for tests against the real broker, PostgreSQL and service processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from kinerja_kit.tokens import mint
+
+SERVICES = {"activity": 18001, "scoring": 18002, "approval": 18003, "tpp": 18004, "notify": 18005}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def read_topic(bootstrap: str, topic: str, predicate, timeout: float = 20.0, *, expect: int = 1) -> list:
+    """Records of `topic` from the beginning (no consumer group) matching `predicate`; returns once
+    `expect` are found and the topic is drained, or at the deadline."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        found, deadline = [], asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            found += [r for records in batch.values() for r in records if predicate(r)]
+            if len(found) >= expect and not batch:
+                break
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def eventually(check, timeout: float = 30.0, interval: float = 0.25):
+    """Call async `check` until it returns a truthy value (returned) or raise at the deadline."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            last = await check()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last: {last!r}")
+
+
+def token(nip: str, *roles: str, **kw) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(nip, list(roles) or ['pegawai'], **kw)}"}
+
+
+class ServiceProcesses:
+    """The five services as real processes (their own entry points) on test ports."""
+
+    def __init__(self, kafka: str, database_urls: dict[str, str], log_dir: Path) -> None:
+        self.kafka, self.database_urls, self.log_dir = kafka, database_urls, log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{SERVICES[service]}"
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name, port in SERVICES.items():
+            env = {
+                **os.environ,
+                "KINERJA_KAFKA_BOOTSTRAP": self.kafka,
+                f"KINERJA_{name.upper()}_DATABASE_URL": self.database_urls[name],
+                f"KINERJA_{name.upper()}_HTTP_PORT": str(port),
+                "KINERJA_OUTBOX_POLL_SECONDS": "0.2",
+                "KINERJA_LAG_SAMPLE_SECONDS": "2",
+            }
+            log = open(self.log_dir / f"{name}.log", "wb")
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", f"{name}_service.main"], env=env,
+                                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        async with httpx.AsyncClient() as client:
+            for name in SERVICES:
+                async def ready() -> bool:
+                    if self.procs[name].poll() is not None:
+                        raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}")
+                    try:
+                        return (await client.get(self.url(name) + "/health/ready")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+                await eventually(ready, timeout)
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM each service (graceful shutdown) and return the exit codes."""
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        codes = {}
+        for name, p in self.procs.items():
+            try:
+                codes[name] = p.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                codes[name] = p.wait()
+        return codes
+
+
+def today() -> str:
+    return datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+
+
+async def import_org(http: httpx.AsyncClient, services, org) -> dict:
+    r = await http.post(services.url("activity") + "/v1/org/import", content=org.csv(),
+                        headers={**token(org.admin, "admin"), "content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def post_activity(http, services, nip, **overrides) -> httpx.Response:
+    body = {"type_code": "LAPORAN", "date": today(), "start_time": "08:00", "end_time": "10:00",
+            "quantity": 2, "description": "Menyusun laporan bulanan layanan TI", **overrides}
+    return await http.post(services.url("activity") + "/v1/activities", json=body, headers=token(nip))
