@@ -95,6 +95,9 @@ class ServiceProcesses:
                         return False
                 await eventually(ready, timeout)
 
+    def log(self, service: str) -> str:
+        return (self.log_dir / f"{service}.log").read_text(errors="replace")
+
     def stop(self) -> dict[str, int]:
         """SIGTERM each service (graceful shutdown) and return the exit codes."""
         for p in self.procs.values():
@@ -121,7 +124,7 @@ async def import_org(http: httpx.AsyncClient, services, org) -> dict:
     return r.json()
 
 
-async def post_activity(http, services, nip, **overrides) -> httpx.Response:
+async def post_activity(http, services, caller, /, **overrides) -> httpx.Response:
     body = {"type_code": "LAPORAN", "date": today(), "start_time": "08:00", "end_time": "10:00",
             "quantity": 2, "description": "Menyusun laporan bulanan layanan TI", **overrides}
-    return await http.post(services.url("activity") + "/v1/activities", json=body, headers=token(nip))
+    return await http.post(services.url("activity") + "/v1/activities", json=body, headers=token(caller))

@@ -97,7 +97,7 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert a.kinerja_amount == round(6_000_000 * 0.6 * k)
         assert a.disiplin_amount == 2_400_000
         assert a.total_amount == a.kinerja_amount + a.disiplin_amount - a.deductions
-        assert by_nip[org.d].base_amount == 2_500_000 * 8 // 10  # CPNS 80%
+        assert by_nip[org.d].base_amount == 3_000_000 * 8 // 10  # kelas 5, CPNS 80%
         assert by_nip[org.d].kinerja_amount == 0  # no approved work
 
         slip = (await http.get(services.url("tpp") + f"/v1/tpp/{period}/{org.a}", headers=token(org.a))).json()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 HTTP_SECONDS = Histogram(
     "kinerja_http_request_seconds", "HTTP request duration", ["method", "route", "status"]
@@ -66,6 +69,11 @@ def install(app: FastAPI, ready_checks: list) -> None:
     @app.exception_handler(FieldError)
     async def field_error_handler(request: Request, exc: FieldError) -> JSONResponse:
         return field_error(exc.field, exc.message, exc.status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal error; the request was not applied", instance=request.url.path)
 
     @app.middleware("http")
     async def metrics(request: Request, call_next):

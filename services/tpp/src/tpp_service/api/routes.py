@@ -115,5 +115,5 @@ async def slip(period: PeriodParam, nip: str, request: Request, principal: Curre
             raise HTTPException(422, detail=f"period: {exc}") from None
     if not results:
         raise HTTPException(404, detail="slip not found")
-    ev = to_event(*results[0], period, 0, rules, utcnow())
-    return SlipOut(**ev.model_dump(), status="preview")
+    ev = to_event(*results[0], period, 1, rules, utcnow())
+    return SlipOut(**{**ev.model_dump(), "revision": 0, "status": "preview"})
