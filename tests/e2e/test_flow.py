@@ -112,3 +112,41 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert await eventually(lambda: notified(org.a, "approval.decided"))
         tpp_note = await eventually(lambda: notified(org.a, "tpp.computed"))
         assert tpp_note[0]["data"]["total_amount"] == a.total_amount
+
+
+async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
+    """One trace id follows an activity across Kafka hops; ops endpoints answer."""
+    from kinerja_contracts.topics import ACTIVITY_SCORED, ACTIVITY_SUBMITTED, APPROVAL_REQUESTED
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        r = await eventually(lambda: _created(http, services, org.a))
+        activity_id = r.json()["id"]
+
+        def about(rec) -> bool:
+            return activity_id.encode() in rec.value
+
+        trace_ids = []
+        for topic in (ACTIVITY_SUBMITTED, ACTIVITY_SCORED, APPROVAL_REQUESTED):
+            [rec] = await read_topic(kafka_bootstrap, topic, about)
+            headers = dict((k, v.decode()) for k, v in rec.headers)
+            trace_ids.append(headers["traceparent"].split("-")[1])
+        assert len(set(trace_ids)) == 1, trace_ids
+
+        for name in ("activity", "scoring", "approval", "tpp", "notify"):
+            assert (await http.get(services.url(name) + "/health/live")).status_code == 200
+            assert (await http.get(services.url(name) + "/health/ready")).status_code == 200
+        metrics = (await http.get(services.url("approval") + "/metrics")).text
+        assert 'kinerja_messages_consumed_total{group="kinerja-approval",outcome="processed",topic="activity.scored.v1"}' in metrics
+        assert "kinerja_http_request_seconds_bucket" in metrics
+
+        async def lag_exported():
+            text = (await http.get(services.url("approval") + "/metrics")).text
+            return 'kinerja_consumer_lag{group="kinerja-approval"' in text
+        await eventually(lambda: lag_exported(), timeout=20)
+
+
+async def _created(http, services, nip):
+    r = await post_activity(http, services, nip, start_time="16:00", end_time="16:30", type_code="SURAT-MASUK",
+                            quantity=1)
+    return r if r.status_code == 201 else None
