@@ -84,6 +84,23 @@ TOPICS: dict[str, TopicSpec] = {
 }
 
 
+DLQ_PARTITIONS = 1
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+EVENT_RETENTION_MS = -1  # event topics are kept: read models are rebuilt by replaying them
+
+
+def topic_config(name: str) -> tuple[TopicSpec, int, dict[str, str]]:
+    """The registry entry a topic (or its DLQ) belongs to, its partitions and its topic config."""
+    for s in TOPICS.values():
+        if name == s.name:
+            if s.compacted:
+                return s, s.partitions, {"cleanup.policy": "compact"}
+            return s, s.partitions, {"cleanup.policy": "delete", "retention.ms": str(EVENT_RETENTION_MS)}
+        if name == dlq_topic(s.name):
+            return s, DLQ_PARTITIONS, {"cleanup.policy": "delete", "retention.ms": str(DLQ_RETENTION_MS)}
+    raise KeyError(name)
+
+
 def dlq_topic(topic: str) -> str:
     """Dead-letter topic for records of `topic` that can never be processed."""
     return f"{topic}.dlq"

@@ -10,17 +10,7 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from kinerja_contracts.topics import TOPICS, all_topic_names, dlq_topic
-
-
-def topic_configs(name: str) -> tuple[int, dict[str, str]]:
-    """Partitions and config of a topic (DLQs: one partition, kept 30 days)."""
-    for spec in TOPICS.values():
-        if name == spec.name:
-            return spec.partitions, {"cleanup.policy": "compact" if spec.compacted else "delete"}
-        if name == dlq_topic(spec.name):
-            return 1, {"cleanup.policy": "delete", "retention.ms": str(30 * 24 * 3600 * 1000)}
-    raise KeyError(name)
+from kinerja_contracts.topics import all_topic_names, topic_config
 
 
 async def create_topics(bootstrap: str, replication: int = 1) -> list[str]:
@@ -33,7 +23,7 @@ async def create_topics(bootstrap: str, replication: int = 1) -> list[str]:
         for name in all_topic_names():
             if name in existing:
                 continue
-            partitions, config = topic_configs(name)
+            _, partitions, config = topic_config(name)
             new.append(NewTopic(name, partitions, replication, topic_configs=config))
         if new:
             await admin.create_topics(new)
