@@ -69,6 +69,8 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", script_location)
         async with self.engine.begin() as conn:
+            if self.is_postgres:  # replicas starting together migrate one at a time
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(727000)"))
             await conn.run_sync(_upgrade, cfg)
 
     async def dispose(self) -> None:

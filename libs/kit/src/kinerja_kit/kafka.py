@@ -7,7 +7,9 @@ import logging
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
 from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 from prometheus_client import Gauge
@@ -21,10 +23,25 @@ CONSUMER_LAG = Gauge(
 )
 
 
+def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """TLS and SASL/SCRAM for production; None (plaintext) on loopback."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    ssl_context = create_ssl_context(cafile=settings.kafka_ssl_cafile) if "SSL" in protocol else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=ssl_context)
+    cls = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}[
+        settings.kafka_sasl_mechanism]
+    return cls(username=settings.kafka_sasl_username or "", password=settings.kafka_sasl_password or "",
+               ssl_context=ssl_context, use_ssl=ssl_context is not None)
+
+
 def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider | None = None) -> KafkaBroker:
     """FastStream broker: idempotent producer with acks=all, no topic auto-creation, W3C tracing."""
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=broker_security(settings),
         client_id=f"kinerja-{settings.service}",
         acks="all",
         enable_idempotence=True,
@@ -38,8 +55,8 @@ def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider | No
 class LagSampler:
     """Exports committed-vs-end offset lag of one consumer group as a gauge, every few seconds."""
 
-    def __init__(self, bootstrap: str, group: str, topics: list[str], interval: float) -> None:
-        self.bootstrap, self.group, self.topics, self.interval = bootstrap, group, topics, interval
+    def __init__(self, client_kwargs: dict, group: str, topics: list[str], interval: float) -> None:
+        self.client_kwargs, self.group, self.topics, self.interval = client_kwargs, group, topics, interval
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -55,8 +72,8 @@ class LagSampler:
                 pass
 
     async def _run(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**self.client_kwargs)
+        consumer = AIOKafkaConsumer(**self.client_kwargs, enable_auto_commit=False)
         try:
             await admin.start()
             await consumer.start()

@@ -43,7 +43,7 @@ class ServiceRuntime:
         )
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
                                  batch_size=settings.outbox_batch_size)
-        self.lag = LagSampler(settings.kafka_bootstrap, self.consumers.group, [], settings.lag_sample_seconds)
+        self.lag = LagSampler(settings.kafka_client_kwargs(), self.consumers.group, [], settings.lag_sample_seconds)
         # Run after migrations, before any record is consumed (e.g. seeding region data).
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
 

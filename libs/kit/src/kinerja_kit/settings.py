@@ -7,7 +7,7 @@ KINERJA_TPP_HTTP_PORT, which wins over the shared one."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,11 @@ class ServiceSettings(BaseSettings):
         default=None, description="postgresql://… or sqlite:///…; empty = SQLite file in ./var"
     )
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle of the brokers' TLS certificates")
     jwt_secret: str = LOCAL_JWT_SECRET
     jwt_issuer: str = "kinerja-local"
     jwt_audience: str = "kinerja"
@@ -54,6 +59,18 @@ class ServiceSettings(BaseSettings):
         values.update(specific)
         values.update(overrides)
         return cls(**values)
+
+    def kafka_client_kwargs(self) -> dict[str, Any]:
+        """Connection settings for plain aiokafka clients (admin, lag sampler)."""
+        kw: dict[str, Any] = {"bootstrap_servers": self.kafka_bootstrap, "security_protocol": self.kafka_security_protocol}
+        if "SSL" in self.kafka_security_protocol:
+            from aiokafka.helpers import create_ssl_context
+
+            kw["ssl_context"] = create_ssl_context(cafile=self.kafka_ssl_cafile)
+        if self.kafka_security_protocol.startswith("SASL"):
+            kw.update(sasl_mechanism=self.kafka_sasl_mechanism, sasl_plain_username=self.kafka_sasl_username,
+                      sasl_plain_password=self.kafka_sasl_password)
+        return kw
 
     def sqlalchemy_url(self) -> str:
         """The async SQLAlchemy URL for the configured database (SQLite in ./var by default)."""

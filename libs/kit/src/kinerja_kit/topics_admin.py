@@ -11,11 +11,12 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from kinerja_contracts.topics import all_topic_names, topic_config
+from kinerja_kit.settings import ServiceSettings
 
 
-async def create_topics(bootstrap: str, replication: int = 1) -> list[str]:
+async def create_topics(client_kwargs: dict, replication: int = 1) -> list[str]:
     """Create missing topics; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_kwargs)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -35,10 +36,11 @@ async def create_topics(bootstrap: str, replication: int = 1) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("command", choices=["create"])
-    p.add_argument("--bootstrap", default="127.0.0.1:9092")
+    p.add_argument("--bootstrap", default=None, help="default: KINERJA_KAFKA_BOOTSTRAP")
     p.add_argument("--replication", type=int, default=1)
     a = p.parse_args()
-    created = asyncio.run(create_topics(a.bootstrap, a.replication))
+    settings = ServiceSettings(**({"kafka_bootstrap": a.bootstrap} if a.bootstrap else {}))
+    created = asyncio.run(create_topics(settings.kafka_client_kwargs(), a.replication))
     print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else ""))
 
 
