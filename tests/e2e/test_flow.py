@@ -6,7 +6,9 @@ import json
 import httpx
 import pytest
 
-from kinerja_contracts.topics import TPP_COMPUTED
+from aiokafka import AIOKafkaProducer
+
+from kinerja_contracts.topics import APPROVAL_DECIDED, TPP_COMPUTED
 from kinerja_contracts.tpp.v1 import TppComputedV1
 from support import eventually, import_org, post_activity, read_topic, today, token
 
@@ -112,6 +114,25 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert await eventually(lambda: notified(org.a, "approval.decided"))
         tpp_note = await eventually(lambda: notified(org.a, "tpp.computed"))
         assert tpp_note[0]["data"]["total_amount"] == a.total_amount
+
+        # 8. A redelivered decision (same event-id) changes nothing in scoring or notify.
+        [decided] = await read_topic(kafka_bootstrap, APPROVAL_DECIDED, lambda rec: activity["id"].encode() in rec.value)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(APPROVAL_DECIDED, decided.value, key=decided.key, headers=list(decided.headers))
+        finally:
+            await producer.stop()
+
+        async def duplicate_seen(service, group):
+            text = (await http.get(services.url(service) + "/metrics")).text
+            return f'kinerja_messages_consumed_total{{group="{group}",outcome="duplicate",topic="approval.decided.v1"}}' in text
+        await eventually(lambda: duplicate_seen("scoring", "kinerja-scoring"))
+        await eventually(lambda: duplicate_seen("notify", "kinerja-notify"))
+        again = (await http.get(services.url("scoring") + f"/v1/performance/{org.a}/{period}", headers=token(org.a))).json()
+        assert again["approved_minutes"] == 240
+        decided_notes = [n for n in await notified(org.a, "approval.decided") if n["data"]["activity_id"] == activity["id"]]
+        assert len(decided_notes) == 1
 
 
 async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
