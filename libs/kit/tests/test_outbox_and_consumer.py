@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -64,6 +65,9 @@ async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_dat
         assert headers["event-id"] == event_id
         assert headers["event-type"] == "org.employee" and headers["schema-version"] == "1"
         assert headers["producer"] == "kit-test" and "occurred-at" in headers
+        assert await relay.purge_sent() == 0  # sent rows are kept for a while
+        relay.keep_sent = timedelta(0)
+        assert await relay.purge_sent() == 1
     finally:
         await broker.stop()
         await db.dispose()

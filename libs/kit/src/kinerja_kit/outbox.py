@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,8 +83,11 @@ class UnitOfWork:
 class OutboxRelay:
     """Publishes unsent outbox rows in id order. Runs as a background task of each service."""
 
-    def __init__(self, db: Database, broker: Any, *, poll_seconds: float = 0.5, batch_size: int = 500) -> None:
+    def __init__(self, db: Database, broker: Any, *, poll_seconds: float = 0.5, batch_size: int = 500,
+                 keep_sent: timedelta = timedelta(days=7)) -> None:
         self.db = db
+        self.keep_sent = keep_sent
+        self._next_purge = 0.0
         self.broker = broker
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
@@ -110,6 +114,9 @@ class OutboxRelay:
             try:
                 sent = await self.publish_pending()
                 backoff = self.poll_seconds
+                if time.monotonic() >= self._next_purge:
+                    await self.purge_sent()
+                    self._next_purge = time.monotonic() + 600
             except Exception:
                 OUTBOX_ERRORS.inc()
                 log.exception("outbox relay round failed; retrying in %.1fs", backoff)
@@ -122,6 +129,13 @@ class OutboxRelay:
             except TimeoutError:
                 pass
             self.db.outbox_written.clear()
+
+    async def purge_sent(self) -> int:
+        """Delete rows published more than `keep_sent` ago (kept a while for investigations)."""
+        cutoff = datetime.now(timezone.utc) - self.keep_sent
+        async with self.db.sessions() as session, session.begin():
+            result = await session.execute(sa.delete(self.db.outbox).where(self.db.outbox.c.sent_at < cutoff))
+            return result.rowcount or 0
 
     async def publish_pending(self) -> int:
         """One round: publish up to batch_size unsent rows, mark them sent. Returns rows sent."""

@@ -3,6 +3,7 @@ store the computations and publish the payroll events in one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -27,6 +28,7 @@ def weekdays(first: date, last: date) -> int:
 
 async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet],
                       only_nip: str | None = None) -> tuple[RuleSet, list[tuple[Employee, TppResult]]]:
+    """Load every input with a few bulk queries, then compute off the event loop."""
     first, last = month_bounds(period)
     rules = rule_set_for(rule_sets, first)
     employees = [e for e in await repo.active_employees(session) if only_nip in (None, e.nip)]
@@ -34,7 +36,7 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
     attendance = await repo.attendance_by_nip(session, first, last)
     sanctions = await repo.sanctions_by_nip(session, first, last)
     default_workdays = weekdays(first, last)
-    out = []
+    batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
         p = perf.get(e.nip)
         days = [AttendanceDay(a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
@@ -46,8 +48,9 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
             workdays=p.workdays if p else default_workdays, approved_minutes=p.approved_minutes if p else 0,
             attendance=days, sanction_cut_percent=cut,
         )
-        out.append((e, compute_tpp(rules, inputs)))
-    return rules, out
+        batch.append((e, inputs))
+    results = await asyncio.to_thread(lambda: [(e, compute_tpp(rules, i)) for e, i in batch])
+    return rules, results
 
 
 def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleSet, now: datetime) -> TppComputedV1:
