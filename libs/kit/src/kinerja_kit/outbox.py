@@ -56,28 +56,26 @@ class UnitOfWork:
 
     async def emit(self, topic: str, event: BaseModel, *, key: str | None = None) -> str:
         """Queue `event` for `topic`; returns its event id. Key defaults to the registry's key field."""
+        return (await self.emit_many(topic, [event], key=key))[0]
+
+    async def emit_many(self, topic: str, events: list[BaseModel], *, key: str | None = None) -> list[str]:
+        """Queue several events for `topic` with one multi-row insert; returns their event ids."""
         topic_spec = spec(topic)
-        if not isinstance(event, topic_spec.model):
-            raise TypeError(f"{topic} carries {topic_spec.model.__name__}, not {type(event).__name__}")
-        headers = make_headers(
-            event_type=topic_spec.event_type,
-            schema_version=topic_spec.schema_version,
-            producer=self.producer,
-            correlation_id=self.correlation_id,
-        )
         carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # W3C traceparent of the request or message that caused it
-        headers.update(carrier)
-        await self.session.execute(
-            sa.insert(self.db.outbox).values(
-                topic=topic,
-                key=key if key is not None else str(getattr(event, topic_spec.key)),
-                payload=event.model_dump_json(),
-                headers=headers,
-            )
-        )
-        self._emitted += 1
-        return headers["event-id"]
+        propagate.inject(carrier)  # W3C traceparent of the request or message that caused them
+        rows = []
+        for event in events:
+            if not isinstance(event, topic_spec.model):
+                raise TypeError(f"{topic} carries {topic_spec.model.__name__}, not {type(event).__name__}")
+            headers = make_headers(event_type=topic_spec.event_type, schema_version=topic_spec.schema_version,
+                                   producer=self.producer, correlation_id=self.correlation_id)
+            headers.update(carrier)
+            rows.append({"topic": topic, "key": key if key is not None else str(getattr(event, topic_spec.key)),
+                         "payload": event.model_dump_json(), "headers": headers})
+        if rows:
+            await self.session.execute(sa.insert(self.db.outbox), rows)
+            self._emitted += len(rows)
+        return [r["headers"]["event-id"] for r in rows]
 
 
 class OutboxRelay:

@@ -8,13 +8,16 @@ import calendar
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kinerja_contracts.tpp.v1 import TppComputedV1
+from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
+from kinerja_contracts.tpp.v1 import TppComputedV1, TppPeriodClosedV1
+from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
-from tpp_service.persistence.tables import Computation, Employee
+from tpp_service.persistence.tables import Computation, Employee, Period
 
 
 def month_bounds(period: str) -> tuple[date, date]:
@@ -63,11 +66,37 @@ def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleS
     )
 
 
-def to_row(ev: TppComputedV1) -> Computation:
+def to_row(ev: TppComputedV1) -> dict:
+    """The computations-table row of one event (a plain dict: bulk inserts of 20k rows stay fast)."""
     data = ev.model_dump(mode="python")
-    data["breakdown"] = [b.model_dump() for b in ev.breakdown]
-    return Computation(**data)
+    data["breakdown"] = [dict(b) for b in data["breakdown"]]
+    return data
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class AlreadyClosed(Exception):
+    pass
+
+
+async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_by: str) -> Period:
+    """Close `period`: store every active employee's computation (revision 1) and queue
+    tpp.computed.v1 for each and tpp.period.closed.v1, all in the caller's transaction."""
+    if await repo.get_period(uow.session, period, lock=True):
+        raise AlreadyClosed(period)
+    rules, results = await compute_all(uow.session, period, rule_sets)
+    now = utcnow()
+    events = [to_event(employee, result, period, 1, rules, now) for employee, result in results]
+    if events:
+        await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
+    await uow.emit_many(TPP_COMPUTED, events)
+    total = sum(ev.total_amount for ev in events)
+    row = Period(period=period, status="closed", revision=1, employee_count=len(events),
+                 total_amount=total, closed_at=now, closed_by=closed_by)
+    uow.session.add(row)
+    await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
+        period=period, revision=1, employee_count=len(events), total_amount=total,
+        closed_by=closed_by, closed_at=now))
+    return row

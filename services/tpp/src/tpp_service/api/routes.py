@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
-from kinerja_contracts.tpp.v1 import BreakdownLine, TppPeriodClosedV1
-from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
+from kinerja_contracts.tpp.v1 import BreakdownLine
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
-from tpp_service.period_close import compute_all, month_bounds, to_event, to_row, utcnow
+from tpp_service.period_close import AlreadyClosed, close, compute_all, month_bounds, to_event, utcnow
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Period as PeriodRow
 
@@ -66,25 +65,12 @@ async def close_period(period: PeriodParam, request: Request,
         raise HTTPException(422, detail="period: cannot close a month that has not started")
     runtime, rule_sets = request.app.state.runtime, request.app.state.rule_sets
     async with runtime.uow() as uow:
-        if await repo.get_period(uow.session, period, lock=True):
-            raise HTTPException(409, detail=f"period {period} is already closed")
         try:
-            rules, results = await compute_all(uow.session, period, rule_sets)
+            row = await close(uow, period, rule_sets, principal.nip)
+        except AlreadyClosed:
+            raise HTTPException(409, detail=f"period {period} is already closed") from None
         except LookupError as exc:
             raise HTTPException(422, detail=f"period: {exc}") from None
-        now = utcnow()
-        total = 0
-        for employee, result in results:
-            ev = to_event(employee, result, period, 1, rules, now)
-            uow.session.add(to_row(ev))
-            await uow.emit(TPP_COMPUTED, ev)
-            total += result.total_amount
-        row = PeriodRow(period=period, status="closed", revision=1, employee_count=len(results),
-                        total_amount=total, closed_at=now, closed_by=principal.nip)
-        uow.session.add(row)
-        await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
-            period=period, revision=1, employee_count=len(results), total_amount=total,
-            closed_by=principal.nip, closed_at=now))
     return _period_out(row)
 
 
