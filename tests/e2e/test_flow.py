@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import date, timedelta
+
 import httpx
 import pytest
 
@@ -70,11 +73,14 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert preview["status"] == "preview"
 
         # 5. An admin closes the month.
-        r = await http.post(services.url("tpp") + f"/v1/periods/{period}/close", headers=token(org.admin, "admin"))
+        close = services.url("tpp") + f"/v1/periods/{period}/close"
+        r = await http.post(close, headers=token(org.admin, "admin"))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "period"  # the month is running
+        r = await http.post(close, params={"allow_early": "true"}, headers=token(org.admin, "admin"))
         assert r.status_code == 200, r.text
         closed = r.json()
         assert closed["employee_count"] >= 4
-        again = await http.post(services.url("tpp") + f"/v1/periods/{period}/close", headers=token(org.admin, "admin"))
+        again = await http.post(close, params={"allow_early": "true"}, headers=token(org.admin, "admin"))
         assert again.status_code == 409
 
         # 6. tpp.computed.v1 carries one record per active employee, keyed by NIP.
@@ -171,3 +177,12 @@ async def _created(http, services, nip):
     r = await post_activity(http, services, nip, start_time="16:00", end_time="16:30", type_code="SURAT-MASUK",
                             quantity=1)
     return r if r.status_code == 201 else None
+
+
+async def test_concurrent_closes_of_one_period_give_one_close(services, org):
+    previous = (date.fromisoformat(today()).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    async with httpx.AsyncClient(timeout=60) as http:
+        await import_org(http, services, org)
+        url = services.url("tpp") + f"/v1/periods/{previous}/close"
+        responses = await asyncio.gather(*(http.post(url, headers=token(org.admin, "admin")) for _ in range(2)))
+        assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]

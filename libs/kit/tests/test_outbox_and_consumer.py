@@ -35,8 +35,9 @@ def new_nip() -> str:
 async def make_db(fresh_database) -> Database:
     meta = sa.MetaData()
     kit_tables(meta)
-    effects = sa.Table("effects", meta, sa.Column("event_id", sa.String(64), primary_key=True),
-                       sa.Column("nip", sa.String(18)))
+    # A surrogate key, so a second effect of the same event would be stored and counted.
+    effects = sa.Table("effects", meta, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+                       sa.Column("event_id", sa.String(64)), sa.Column("nip", sa.String(18)))
     db = Database((await fresh_database("kit_test")).replace("postgresql://", "postgresql+asyncpg://"), meta)
     async with db.engine.begin() as conn:
         await conn.run_sync(meta.create_all)
@@ -77,12 +78,12 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
     db = await make_db(fresh_database)
     broker = build_broker(ServiceSettings(service="kit-test", kafka_bootstrap=kafka_bootstrap))
     group = ConsumerGroup(broker, db, group=f"kit-test-{uuid.uuid4().hex[:6]}", producer="kit-test", retry_base=0.05)
-    calls = {"n": 0}
+    calls: dict[str, int] = {}
 
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow, event, meta):
-        calls["n"] += 1
-        if event.name == "fail-once" and calls["n"] == 1:
+        calls[event.nip] = calls.get(event.nip, 0) + 1
+        if event.name == "fail-once" and calls[event.nip] == 1:
             raise ConnectionError("database briefly unreachable")  # transient: retried, not skipped
         if event.name == "reject":
             raise PermanentError("breaks an invariant")
@@ -92,7 +93,7 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
     await broker.start()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
-    dup, flaky, bad_body, no_id, rejected = (new_nip() for _ in range(5))
+    dup, flaky, bad_body, no_id, rejected, bad_bytes = (new_nip() for _ in range(6))
     try:
         def hdrs(**kw):
             h = make_headers(event_type="org.employee", schema_version=1, producer="test", **kw)
@@ -110,6 +111,8 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
                                      headers=[("schema-version", b"1")])
         await producer.send_and_wait(ORG_EMPLOYEE, employee(rejected, "reject").model_dump_json().encode(),
                                      key=rejected.encode(), headers=hdrs())
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(bad_bytes).model_dump_json().encode(),
+                                     key=bad_bytes.encode(), headers=[("event-id", b"\xff\xfe"), ("schema-version", b"1")])
 
         async def effects() -> dict[str, int]:
             async with db.engine.connect() as conn:
@@ -122,23 +125,25 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
                 break
             await asyncio.sleep(0.2)
         assert got.get(dup) == 1, "a redelivered event id must change nothing"
-        assert got.get(flaky) == 1, "a transient failure is retried until it succeeds"
-        assert bad_body not in got and rejected not in got and no_id not in got
+        assert got.get(flaky) == 1 and calls[flaky] == 2, "a transient failure is retried until it succeeds"
+        assert calls[dup] == 1
+        assert bad_body not in got and rejected not in got and no_id not in got and bad_bytes not in got
 
         dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
-                                lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected))
+                                lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes))
         for _ in range(20):
-            if len(dead) >= 3:
+            if len(dead) >= 4:
                 break
             await asyncio.sleep(0.5)
             dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
-                                    lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected))
+                                    lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes))
         reasons = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
         assert reasons[bad_body]["dlq-error-class"] == "ValidationError"
         assert "name" in reasons[bad_body]["dlq-error-message"]
         assert reasons[no_id]["dlq-error-class"] == "MissingHeader"
         assert reasons[rejected]["dlq-error-class"] == "PermanentError"
         assert reasons[rejected]["dlq-original-topic"] == ORG_EMPLOYEE
+        assert reasons[bad_bytes]["dlq-error-class"] == "BadHeaders"
     finally:
         await producer.stop()
         await broker.stop()

@@ -30,6 +30,8 @@ def test_nobody_decides_own_activity_and_only_the_assignee_decides():
         decide(actor_nip=A, assignee_nip=A)
     with pytest.raises(Forbidden):
         decide(actor_nip=C)
+    with pytest.raises(Forbidden):  # authorization is decided before the body is judged
+        decide(actor_nip=C, decision="reject", reason=None)
 
 
 def test_decided_task_conflicts():

@@ -2,21 +2,26 @@ from datetime import date
 from decimal import Decimal
 
 from scoring_service.domain.scoring import (
-    CatalogType, applicable, period_of, price, productivity_minutes, productivity_points, workdays,
+    CatalogType, applicable, credit_within_cap, period_of, price, productivity_minutes, productivity_points, workdays,
 )
 
 MIN = CatalogType("LAPORAN", "minutes", 120, None, date(2026, 1, 1))
 PTS = CatalogType("PTS", "points", None, Decimal("2.5"), date(2026, 1, 1))
 
 
-def test_minutes_are_standard_times_volume_within_the_daily_cap():
-    assert price(MIN, 2, 0, 450).minutes == 240
-    assert price(MIN, 3, 300, 450).minutes == 150  # only what is left of the day's cap
-    assert price(MIN, 1, 450, 450).minutes == 0
+def test_minutes_are_standard_times_volume():
+    assert price(MIN, 2).minutes == 240
+
+
+def test_approved_minutes_count_up_to_the_daily_cap():
+    assert credit_within_cap(0, 240, 450) == 240
+    assert credit_within_cap(300, 360, 450) == 150  # only what is left of the day's cap
+    assert credit_within_cap(450, 120, 450) == 0
+    assert credit_within_cap(500, 10, 450) == 0
 
 
 def test_points_mode_uses_weight():
-    assert price(PTS, 4, 0, 450, Decimal("1.5")).points == Decimal("15.0")
+    assert price(PTS, 4, Decimal("1.5")).points == Decimal("15.0")
 
 
 def test_catalog_version_in_force_on_work_date():

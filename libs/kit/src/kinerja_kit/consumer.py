@@ -15,6 +15,7 @@ service consumes and dispatches by topic. For each record:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kinerja_contracts import envelope
@@ -48,6 +50,11 @@ RETRIES = Counter("kinerja_message_retries_total", "Transient failures retried",
 
 class PermanentError(Exception):
     """The record can never be processed (it breaks a business invariant): dead-letter it."""
+
+
+class NotYetAvailable(Exception):
+    """The record depends on state another record (often on another topic) has not brought yet:
+    nack at once so the consumer goes on with its other partitions, and try again shortly."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class ConsumerGroup:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             max_poll_records=100,
+            parser=_lenient_headers,
         )
         async def consume(msg: KafkaMessage) -> None:
             await self.process(msg.raw_message, msg.body)
@@ -100,8 +108,8 @@ class ConsumerGroup:
     async def process(self, record: Any, body: bytes) -> str:
         """Handle one record; returns the outcome. Raises only on a transient error."""
         topic = record.topic
-        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (record.headers or [])}
-        key = record.key.decode() if isinstance(record.key, bytes) else record.key
+        headers = {k: _text(v) for k, v in (record.headers or [])}
+        key = _text(record.key) if record.key is not None else None
         started = time.perf_counter()
         token = otel_context.attach(propagate.extract(headers))
         try:
@@ -122,6 +130,8 @@ class ConsumerGroup:
         current_event_id.set(event_id)
         if not event_id:
             return await self._dead_letter(record, headers, body, "MissingHeader", "no event-id header")
+        if "\ufffd" in event_id or (key and "\ufffd" in key):
+            return await self._dead_letter(record, headers, body, "BadHeaders", "event-id or key is not UTF-8")
         expected = str(spec(topic).schema_version)
         if headers.get(envelope.SCHEMA_VERSION) != expected:
             return await self._dead_letter(
@@ -144,20 +154,23 @@ class ConsumerGroup:
                     await fn(uow, event, meta)
                 self._failures.pop(position, None)
                 return "processed"
-            except PermanentError as exc:
+            except (PermanentError, DataError) as exc:
                 self._failures.pop(position, None)
-                return await self._dead_letter(record, headers, body, "PermanentError", str(exc))
+                return await self._dead_letter(record, headers, body, type(exc).__name__, str(exc))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 attempt += 1
                 self._failures[position] = attempt
                 RETRIES.labels(topic, self.group).inc()
-                delay = min(self.retry_base * 2 ** (attempt - 1), self.retry_max)
+                waiting = isinstance(exc, NotYetAvailable)
+                # Backoff grows within a round of attempts and starts again after each nack.
+                step = (attempt - 1) % self.attempts_before_nack
+                delay = min(self.retry_base * 2 ** step, self.retry_max, 1.0 if waiting else self.retry_max)
                 log.warning("transient failure on %s[%s]@%s (attempt %d), retry in %.1fs: %r",
                             topic, record.partition, record.offset, attempt, delay, exc)
                 await asyncio.sleep(delay)
-                if attempt % self.attempts_before_nack == 0:
+                if waiting or attempt % self.attempts_before_nack == 0:
                     raise  # nack: the consumer seeks back and fetches this record again
 
     async def _dead_letter(self, record: Any, headers: dict[str, str], body: bytes, kind: str, reason: str) -> str:
@@ -184,8 +197,22 @@ async def claim(uow: UnitOfWork, consumer: str, event_id: str, topic: str) -> bo
     return result.rowcount == 1
 
 
+async def _lenient_headers(record: Any, original_parser: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream decodes headers strictly; a header that is not UTF-8 would fail before our
+    code runs and be nacked forever. Replace such bytes so `process` can dead-letter the record."""
+    try:
+        return await original_parser(record)
+    except UnicodeDecodeError:
+        headers = [(k, v.decode("utf-8", errors="replace").encode()) for k, v in record.headers or []]
+        return await original_parser(dataclasses.replace(record, headers=headers))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
 def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:10])
 
 
-__all__ = ["ConsumerGroup", "EventMeta", "PermanentError", "claim"]
+__all__ = ["ConsumerGroup", "EventMeta", "NotYetAvailable", "PermanentError", "claim"]

@@ -120,6 +120,10 @@ class OutboxRelay:
                 log.exception("outbox relay round failed; retrying in %.1fs", backoff)
                 sent = 0
                 backoff = min(backoff * 2, 30.0)
+            try:
+                await self.sample_pending()
+            except Exception as exc:
+                log.warning("outbox pending sample failed: %r", exc)
             if sent >= self.batch_size:
                 continue
             try:
@@ -152,7 +156,6 @@ class OutboxRelay:
                 )
             ).all()
             if not rows:
-                OUTBOX_PENDING.set(0)
                 return 0
             futures = []
             for row in rows:
@@ -177,6 +180,11 @@ class OutboxRelay:
             )
             for row in rows:
                 OUTBOX_PUBLISHED.labels(row.topic).inc()
-            pending = await session.scalar(sa.select(sa.func.count()).select_from(ob).where(ob.c.sent_at.is_(None)))
-            OUTBOX_PENDING.set(max(0, (pending or 0) - len(rows)))
             return len(rows)
+
+    async def sample_pending(self) -> None:
+        """Set the pending gauge from the table (also while the broker is down)."""
+        ob = self.db.outbox
+        async with self.db.sessions() as session:
+            OUTBOX_PENDING.set(await session.scalar(
+                sa.select(sa.func.count()).select_from(ob).where(ob.c.sent_at.is_(None))) or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -17,6 +18,7 @@ DEFAULT_PORT = 8003
 
 class ApprovalSettings(ServiceSettings):
     sla_working_days: int = 3
+    timezone: str = "Asia/Jakarta"
 
 
 def load_settings(**overrides) -> ApprovalSettings:
@@ -26,7 +28,7 @@ def load_settings(**overrides) -> ApprovalSettings:
 def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
-    register(runtime.consumers, settings.sla_working_days)
+    register(runtime.consumers, settings.sla_working_days, ZoneInfo(settings.timezone))
     return create_service_app(runtime, title="Kinerja approval", routers=[router])
 
 

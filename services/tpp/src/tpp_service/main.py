@@ -16,16 +16,21 @@ from tpp_service.persistence.tables import metadata
 DEFAULT_PORT = 8004
 
 
-def load_settings(**overrides) -> ServiceSettings:
-    return ServiceSettings.for_service("tpp", DEFAULT_PORT, **overrides)
+class TppSettings(ServiceSettings):
+    timezone: str = "Asia/Jakarta"
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def load_settings(**overrides) -> TppSettings:
+    return TppSettings.for_service("tpp", DEFAULT_PORT, **overrides)
+
+
+def create_app(settings: TppSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
     register(runtime.consumers)
     app = create_service_app(runtime, title="Kinerja TPP", routers=[router])
     app.state.rule_sets = load_rule_sets(settings.region_config_dir)
+    app.state.tpp_settings = settings
     return app
 
 

@@ -34,10 +34,10 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
     """Load every input with a few bulk queries, then compute off the event loop."""
     first, last = month_bounds(period)
     rules = rule_set_for(rule_sets, first)
-    employees = [e for e in await repo.active_employees(session) if only_nip in (None, e.nip)]
-    perf = await repo.performance_by_nip(session, period)
-    attendance = await repo.attendance_by_nip(session, first, last)
-    sanctions = await repo.sanctions_by_nip(session, first, last)
+    employees = await repo.active_employees(session, only_nip)
+    perf = await repo.performance_by_nip(session, period, only_nip)
+    attendance = await repo.attendance_by_nip(session, first, last, only_nip)
+    sanctions = await repo.sanctions_by_nip(session, first, last, only_nip)
     default_workdays = weekdays(first, last)
     batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
@@ -84,6 +84,8 @@ class AlreadyClosed(Exception):
 async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_by: str) -> Period:
     """Close `period`: store every active employee's computation (revision 1) and queue
     tpp.computed.v1 for each and tpp.period.closed.v1, all in the caller's transaction."""
+    if uow.db.is_postgres:  # two admins closing at once: the second waits, then sees it closed
+        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("tpp-close:" + period))))
     if await repo.get_period(uow.session, period, lock=True):
         raise AlreadyClosed(period)
     rules, results = await compute_all(uow.session, period, rule_sets)

@@ -10,7 +10,7 @@ from kinerja_contracts.activity.v1 import ActivityScoredV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.topics import ACTIVITY_SCORED, APPROVAL_DECIDED, CATALOG_ACTIVITY_TYPE
-from kinerja_kit.consumer import ConsumerGroup, EventMeta
+from kinerja_kit.consumer import ConsumerGroup, EventMeta, NotYetAvailable
 from kinerja_kit.outbox import UnitOfWork
 
 
@@ -23,7 +23,7 @@ def register(group: ConsumerGroup) -> None:
     async def on_scored(uow: UnitOfWork, event: ActivityScoredV1, meta: EventMeta) -> None:
         a = await repo.get_activity(uow.session, str(event.activity_id))
         if a is None:
-            raise LookupError(f"activity {event.activity_id} not stored yet")  # transient: retry
+            raise NotYetAvailable(f"activity {event.activity_id} not stored yet")
         a.minutes, a.points = event.minutes, event.points
         if a.status == SUBMITTED:
             a.status = PENDING_APPROVAL
@@ -33,7 +33,7 @@ def register(group: ConsumerGroup) -> None:
     async def on_decided(uow: UnitOfWork, event: ApprovalDecidedV1, meta: EventMeta) -> None:
         a = await repo.get_activity(uow.session, str(event.activity_id))
         if a is None:
-            raise LookupError(f"activity {event.activity_id} not stored yet")
+            raise NotYetAvailable(f"activity {event.activity_id} not stored yet")
         a.status = DECISION_STATUS[event.decision.value]
         a.decision_reason = event.reason
         a.updated_at = datetime.now(timezone.utc)

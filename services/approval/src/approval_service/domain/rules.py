@@ -24,12 +24,12 @@ class Conflict(Exception):
 def check_decision(*, decision: str, reason: str | None, actor_nip: str, owner_nip: str,
                    assignee_nip: str | None, status: str) -> None:
     """Raise FieldError (422), Forbidden (403) or Conflict (409); return when the decision stands."""
-    if decision in ("reject", "return") and not (reason and reason.strip()):
-        raise FieldError("reason", f"required to {decision}")
     if actor_nip == owner_nip:
         raise Forbidden("nobody decides their own activity")
     if actor_nip != assignee_nip:
         raise Forbidden("only the assigned superior decides this activity")
+    if decision in ("reject", "return") and not (reason and reason.strip()):
+        raise FieldError("reason", f"required to {decision}")
     if status != PENDING:
         raise Conflict(f"task is already {status}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from approval_service.domain.rules import PENDING, UNASSIGNED, add_working_days
 from approval_service.persistence import repository as repo
@@ -12,11 +13,11 @@ from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivityWithdrawnV1
 from kinerja_contracts.approval.v1 import ApprovalRequestedV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import ACTIVITY_SCORED, ACTIVITY_WITHDRAWN, APPROVAL_REQUESTED, ORG_EMPLOYEE
-from kinerja_kit.consumer import ConsumerGroup, EventMeta
+from kinerja_kit.consumer import ConsumerGroup, EventMeta, NotYetAvailable
 from kinerja_kit.outbox import UnitOfWork
 
 
-def register(group: ConsumerGroup, sla_working_days: int) -> None:
+def register(group: ConsumerGroup, sla_working_days: int, tz: ZoneInfo) -> None:
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow: UnitOfWork, event: EmployeeV1, meta: EventMeta) -> None:
         await repo.upsert_employee(uow.session, event)
@@ -25,7 +26,7 @@ def register(group: ConsumerGroup, sla_working_days: int) -> None:
     async def on_scored(uow: UnitOfWork, event: ActivityScoredV1, meta: EventMeta) -> None:
         employee = await repo.get_employee(uow.session, event.nip)
         if employee is None:
-            raise LookupError(f"employee {event.nip} not known yet")  # org event still on its way
+            raise NotYetAvailable(f"employee {event.nip} not known yet")  # org event still on its way
         now = datetime.now(timezone.utc)
         task = await repo.task_by_activity(uow.session, str(event.activity_id), lock=True)
         if task is None:
@@ -44,7 +45,8 @@ def register(group: ConsumerGroup, sla_working_days: int) -> None:
         if task.assignee_nip is None:
             task.status = UNASSIGNED
             return
-        task.due_at = add_working_days(now, sla_working_days)
+        # Working days count in the region's time zone (holidays: not yet).
+        task.due_at = add_working_days(now.astimezone(tz), sla_working_days).astimezone(timezone.utc)
         await uow.emit(APPROVAL_REQUESTED, ApprovalRequestedV1(
             task_id=uuid.UUID(task.id), activity_id=event.activity_id, nip=event.nip,
             approver_nip=task.assignee_nip, type_code=event.type_code, work_date=event.work_date,

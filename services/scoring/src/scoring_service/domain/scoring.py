@@ -25,14 +25,18 @@ class Price:
     points: Decimal
 
 
-def price(t: CatalogType, quantity: int, minutes_used_today: int, daily_cap_minutes: int,
-          position_weight: Decimal = Decimal(1)) -> Price:
-    """Minutes mode: standard minutes x volume, credited only up to the day's cap.
-    Points mode: points x volume x the weight of the employee's position kind."""
+def price(t: CatalogType, quantity: int, position_weight: Decimal = Decimal(1)) -> Price:
+    """Minutes mode: standard minutes x volume. Points mode: points x volume x the weight of the
+    employee's position kind. The daily cap applies when work is approved (credit_within_cap)."""
     if t.unit == "minutes":
-        raw = (t.standard_minutes or 0) * quantity
-        return Price(minutes=max(0, min(raw, daily_cap_minutes - minutes_used_today)), points=Decimal(0))
+        return Price(minutes=(t.standard_minutes or 0) * quantity, points=Decimal(0))
     return Price(minutes=0, points=(t.points or Decimal(0)) * quantity * position_weight)
+
+
+def credit_within_cap(approved_before: int, minutes: int, daily_cap_minutes: int) -> int:
+    """Minutes an approval adds to the month: only approved work counts towards the day's cap,
+    so a rejected activity never uses up the cap of the ones approved after it."""
+    return min(daily_cap_minutes, approved_before + minutes) - min(daily_cap_minutes, approved_before)
 
 
 def applicable(versions: list[CatalogType], work_date: date) -> CatalogType | None:

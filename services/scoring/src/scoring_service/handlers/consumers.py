@@ -13,7 +13,7 @@ from kinerja_contracts.topics import (
     ACTIVITY_REVISED, ACTIVITY_SCORED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN, APPROVAL_DECIDED,
     ORG_EMPLOYEE, PERFORMANCE_MONTHLY,
 )
-from kinerja_kit.consumer import ConsumerGroup, EventMeta, PermanentError
+from kinerja_kit.consumer import ConsumerGroup, EventMeta, NotYetAvailable, PermanentError
 from kinerja_kit.outbox import UnitOfWork
 from scoring_service.domain import scoring
 from scoring_service.persistence import repository as repo
@@ -42,14 +42,13 @@ def register(group: ConsumerGroup, region: RegionConfig) -> None:
     async def score(uow: UnitOfWork, event: ActivitySubmittedV1, revision: int) -> None:
         employee = await repo.get_employee(uow.session, event.nip)
         if employee is None:
-            raise LookupError(f"employee {event.nip} not known yet")  # org event still on its way
+            raise NotYetAvailable(f"employee {event.nip} not known yet")  # org event still on its way
         versions = await repo.catalog_versions(uow.session, event.type_code)
         t = scoring.applicable(versions, event.work_date)
         if t is None:
             raise PermanentError(f"type_code {event.type_code} has no catalog version on {event.work_date}")
         activity_id = str(event.activity_id)
-        used = await repo.minutes_used(uow.session, event.nip, event.work_date, activity_id)
-        p = scoring.price(t, event.quantity, used, region.daily_cap_minutes)
+        p = scoring.price(t, event.quantity)
         now = datetime.now(timezone.utc)
         row = await repo.get_score(uow.session, activity_id)
         if row is None:
@@ -84,7 +83,7 @@ def register(group: ConsumerGroup, region: RegionConfig) -> None:
     async def on_decided(uow: UnitOfWork, event: ApprovalDecidedV1, meta: EventMeta) -> None:
         row = await repo.get_score(uow.session, str(event.activity_id))
         if row is None:
-            raise LookupError(f"score of activity {event.activity_id} not stored yet")
+            raise NotYetAvailable(f"score of activity {event.activity_id} not stored yet")
         if row.status == "approved":
             return  # already counted
         decision = event.decision.value
@@ -93,7 +92,8 @@ def register(group: ConsumerGroup, region: RegionConfig) -> None:
             return
         now = datetime.now(timezone.utc)
         monthly = await repo.monthly_for_update(uow.session, event.nip, scoring.period_of(row.work_date), now)
-        monthly.approved_minutes += row.minutes
+        before = await repo.approved_minutes_on(uow.session, row.nip, row.work_date, row.activity_id)
+        monthly.approved_minutes += scoring.credit_within_cap(before, row.minutes, region.daily_cap_minutes)
         monthly.approved_points = Decimal(monthly.approved_points) + Decimal(row.points)
         monthly.approved_activities += 1
         monthly.version += 1

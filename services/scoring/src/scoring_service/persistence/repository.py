@@ -57,10 +57,10 @@ async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
     return await session.get(Employee, nip)
 
 
-async def minutes_used(session: AsyncSession, nip: str, work_date: date, exclude_activity: str) -> int:
+async def approved_minutes_on(session: AsyncSession, nip: str, work_date: date, exclude_activity: str) -> int:
     total = await session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Score.minutes), 0)).where(
-            Score.nip == nip, Score.work_date == work_date, Score.status.not_in(["rejected", "withdrawn"]),
+            Score.nip == nip, Score.work_date == work_date, Score.status == "approved",
             Score.activity_id != exclude_activity,
         )
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from kinerja_contracts.tpp.v1 import BreakdownLine
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.http import FieldError
 from tpp_service.period_close import AlreadyClosed, close, compute_all, month_bounds, to_event, utcnow
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Period as PeriodRow
@@ -56,13 +58,17 @@ def _period_out(p: PeriodRow) -> PeriodOut:
 
 
 @router.post("/periods/{period}/close", response_model=PeriodOut)
-async def close_period(period: PeriodParam, request: Request,
-                       principal: Principal = require_roles("admin")) -> PeriodOut:
+async def close_period(
+    period: PeriodParam, request: Request, principal: Principal = require_roles("admin"),
+    allow_early: Annotated[bool, Query(description="close the running month before it ends (e.g. December)")] = False,
+) -> PeriodOut:
     """Compute every active employee's TPP for the period and publish tpp.computed.v1 (revision 1)."""
-    first, _ = month_bounds(period)
-    today = date.today()
+    first, last = month_bounds(period)
+    today = datetime.now(ZoneInfo(request.app.state.tpp_settings.timezone)).date()
     if first > today:
-        raise HTTPException(422, detail="period: cannot close a month that has not started")
+        raise FieldError("period", "the month has not started")
+    if last >= today and not allow_early:
+        raise FieldError("period", "the month has not ended; pass allow_early=true to close it now")
     runtime, rule_sets = request.app.state.runtime, request.app.state.rule_sets
     async with runtime.uow() as uow:
         try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from prometheus_client import Counter
+
 from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
 from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
 from kinerja_contracts.org.v1 import EmployeeV1
@@ -13,6 +17,9 @@ from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import AttendanceInput, Employee, PerformanceInput, SanctionInput
 
 WORKING_STATUSES = {"hadir", "terlambat", "pulang_cepat"}
+INPUTS_AFTER_CLOSE = Counter("kinerja_tpp_inputs_after_close_total", "Inputs received for an already closed period",
+                             ["topic"])
+log = logging.getLogger(__name__)
 
 
 def register(group: ConsumerGroup) -> None:
@@ -23,6 +30,10 @@ def register(group: ConsumerGroup) -> None:
 
     @group.handler(PERFORMANCE_MONTHLY)
     async def on_performance(uow: UnitOfWork, p: PerformanceMonthlyV1, meta: EventMeta) -> None:
+        if await repo.get_period(uow.session, p.period) is not None:
+            # Stored, but paid only by a correction revision (not built yet): make it visible.
+            INPUTS_AFTER_CLOSE.labels("performance.monthly.v1").inc()
+            log.warning("performance of %s for closed period %s arrived after the close", p.nip, p.period)
         current = await uow.session.get(PerformanceInput, (p.nip, p.period))
         if current is not None and current.version >= p.version:
             return  # an older version arriving late never overwrites a newer one

@@ -22,27 +22,36 @@ async def upsert(session: AsyncSession, model, key, **values) -> None:
             setattr(row, k, v)
 
 
-async def active_employees(session: AsyncSession) -> list[Employee]:
-    return list(await session.scalars(sa.select(Employee).where(Employee.active).order_by(Employee.nip)))
+def _for(stmt, column, nip: str | None):
+    """Restrict a bulk query to one employee when `nip` is given (a slip preview)."""
+    return stmt.where(column == nip) if nip else stmt
 
 
-async def performance_by_nip(session: AsyncSession, period: str) -> dict[str, PerformanceInput]:
-    rows = await session.scalars(sa.select(PerformanceInput).where(PerformanceInput.period == period))
-    return {r.nip: r for r in rows}
+async def active_employees(session: AsyncSession, nip: str | None = None) -> list[Employee]:
+    stmt = _for(sa.select(Employee).where(Employee.active), Employee.nip, nip)
+    return list(await session.scalars(stmt.order_by(Employee.nip)))
 
 
-async def attendance_by_nip(session: AsyncSession, first: date, last: date) -> dict[str, list[AttendanceInput]]:
-    rows = await session.scalars(
-        sa.select(AttendanceInput).where(AttendanceInput.work_date >= first, AttendanceInput.work_date <= last))
+async def performance_by_nip(session: AsyncSession, period: str, nip: str | None = None) -> dict[str, PerformanceInput]:
+    stmt = _for(sa.select(PerformanceInput).where(PerformanceInput.period == period), PerformanceInput.nip, nip)
+    return {r.nip: r for r in await session.scalars(stmt)}
+
+
+async def attendance_by_nip(session: AsyncSession, first: date, last: date,
+                            nip: str | None = None) -> dict[str, list[AttendanceInput]]:
+    rows = await session.scalars(_for(
+        sa.select(AttendanceInput).where(AttendanceInput.work_date >= first, AttendanceInput.work_date <= last),
+        AttendanceInput.nip, nip))
     out: dict[str, list[AttendanceInput]] = defaultdict(list)
     for r in rows:
         out[r.nip].append(r)
     return out
 
 
-async def sanctions_by_nip(session: AsyncSession, first: date, last: date) -> dict[str, list[SanctionInput]]:
-    rows = await session.scalars(sa.select(SanctionInput).where(
-        SanctionInput.effective_from <= last, SanctionInput.effective_until >= first))
+async def sanctions_by_nip(session: AsyncSession, first: date, last: date,
+                           nip: str | None = None) -> dict[str, list[SanctionInput]]:
+    rows = await session.scalars(_for(sa.select(SanctionInput).where(
+        SanctionInput.effective_from <= last, SanctionInput.effective_until >= first), SanctionInput.nip, nip))
     out: dict[str, list[SanctionInput]] = defaultdict(list)
     for r in rows:
         out[r.nip].append(r)
