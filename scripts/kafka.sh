@@ -2,7 +2,7 @@
 # Run a single-node Apache Kafka (KRaft, broker+controller) from the jars Maven resolves.
 # No Docker, no apache.org download: see docs/running-kafka.md.
 #
-# Usage: scripts/kafka.sh fetch|start|stop|restart|status|reset|logs
+# Usage: scripts/kafka.sh fetch|start|stop|restart|status|reset|logs|acl
 #
 # Environment:
 #   KINERJA_RUN_DIR                 run dir root (default <repo>/.run); Kafka uses <run>/kafka
@@ -13,6 +13,11 @@
 #   KINERJA_KAFKA_STOP_TIMEOUT      seconds between SIGTERM and SIGKILL on stop (default 30)
 #   KINERJA_KAFKA_HEAP_OPTS         JVM heap flags (default "-Xms256m -Xmx512m")
 #   KINERJA_KAFKA_JAVA_OPTS         extra JVM flags (default empty)
+#   KINERJA_KAFKA_SASL_PORT         if set: also a SASL_PLAINTEXT (SCRAM-SHA-512) listener on this
+#                                   port, with the StandardAuthorizer (deny unless an ACL allows;
+#                                   the PLAINTEXT listener's ANONYMOUS stays super user): the
+#                                   production auth profile, for tests on loopback
+#   KINERJA_KAFKA_SCRAM_USERS       "name=password ..." SCRAM users created when storage is formatted
 #   PYTHON                          Python with aiokafka, runs scripts/wait_kafka.py (default python3)
 #   JAVA, MVN                       java / mvn executables (default: from PATH)
 set -euo pipefail
@@ -33,6 +38,8 @@ STAMP="$LIBS_DIR/.pom.sha256"
 
 PORT="${KINERJA_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KINERJA_KAFKA_CONTROLLER_PORT:-9093}"
+SASL_PORT="${KINERJA_KAFKA_SASL_PORT:-}"
+SCRAM_USERS="${KINERJA_KAFKA_SCRAM_USERS:-}"
 HOST=127.0.0.1
 BOOTSTRAP="$HOST:$PORT"
 READY_TIMEOUT="${KINERJA_KAFKA_READY_TIMEOUT:-90}"
@@ -158,6 +165,25 @@ new_cluster_id() {
   done
 }
 
+listener_config() {
+  if [[ -z "$SASL_PORT" ]]; then
+    printf '%s\n' \
+      "listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT" \
+      "advertised.listeners=PLAINTEXT://$HOST:$PORT" \
+      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+    return
+  fi
+  printf '%s\n' \
+    "listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT" \
+    "advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT" \
+    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT" \
+    "sasl.enabled.mechanisms=SCRAM-SHA-512" \
+    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;" \
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" \
+    "allow.everyone.if.no.acl.found=false" \
+    "super.users=User:ANONYMOUS"
+}
+
 write_config() {
   mkdir -p "$DATA_DIR" "$LOGS_DIR"
   cat >"$CONF_FILE" <<EOF
@@ -166,11 +192,9 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+$(listener_config)
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$DATA_DIR
 
 auto.create.topics.enable=false
@@ -227,8 +251,12 @@ format_storage() {
   say "formatting storage in ${DATA_DIR#"$ROOT"/} (cluster id $cid)"
   # Static quorum (controller.quorum.voters) => no --standalone. No log4j config here: log4j2's
   # default (ERROR to console) keeps the tool's config dump out of server.log.
+  local scram=() user
+  for user in $SCRAM_USERS; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=${user%%=*},password=${user#*=}]")
+  done
   if ! "$JAVA_BIN" -Xmx256m -cp "$LIBS_DIR/*" kafka.tools.StorageTool format \
-      --cluster-id "$cid" --config "$CONF_FILE" --ignore-formatted >"$LOGS_DIR/format.out" 2>&1; then
+      --cluster-id "$cid" --config "$CONF_FILE" --ignore-formatted "${scram[@]}" >"$LOGS_DIR/format.out" 2>&1; then
     cat "$LOGS_DIR/format.out" >&2
     die "storage format failed"
   fi
@@ -251,7 +279,7 @@ cmd_start() {
     command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java ($JAVA_BIN) not found; Kafka 4.x needs Java 17+"
     "$PY" -c 'import aiokafka' 2>/dev/null ||
       die "'$PY' cannot import aiokafka (needed for the readiness check); set PYTHON=<venv>/bin/python"
-    for p in "$PORT" "$CONTROLLER_PORT"; do
+    for p in "$PORT" "$CONTROLLER_PORT" $SASL_PORT; do
       port_in_use "$p" && die "port $HOST:$p is already in use by another process (not our broker; see scripts/kafka.sh status)"
     done
     cmd_fetch
@@ -330,8 +358,15 @@ cmd_logs() { tail -n "${1:-100}" "$SERVER_LOG"; }
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
+# acl USER OPERATION:RESOURCE_TYPE:NAME... : grant ACLs on the running broker (deploy/kafka/Acls.java).
+cmd_acl() {
+  [[ $# -ge 2 ]] || die "usage: scripts/kafka.sh acl USER OPERATION:RESOURCE_TYPE:NAME..."
+  "$JAVA_BIN" -Xmx128m -Dlog4j2.level=ERROR -cp "$LIBS_DIR/*" "$ROOT/deploy/kafka/Acls.java" "$BOOTSTRAP" "$@"
+}
+
 case "${1:-}" in
   fetch) lock; cmd_fetch ;;
+  acl) shift; cmd_acl "$@" ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   restart) cmd_stop; cmd_start ;;

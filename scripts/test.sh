@@ -13,6 +13,9 @@ export PYTHON="$ROOT/.venv/bin/python"
 export KINERJA_RUN_DIR="$ROOT/.run/test"
 export KINERJA_KAFKA_PORT="${KINERJA_TEST_KAFKA_PORT:-19092}"
 export KINERJA_KAFKA_CONTROLLER_PORT="${KINERJA_TEST_KAFKA_CONTROLLER_PORT:-19093}"
+# The production auth profile (SCRAM + ACLs) on a second listener, for tests/test_kafka_auth.py.
+export KINERJA_KAFKA_SASL_PORT="${KINERJA_TEST_KAFKA_SASL_PORT:-19094}"
+export KINERJA_KAFKA_SCRAM_USERS="kinerja-notify=notify-test-secret"
 
 pg_was_running=0
 if bash scripts/postgres.sh status >/dev/null 2>&1; then pg_was_running=1; fi
@@ -29,6 +32,7 @@ bash scripts/postgres.sh start
 uv run kinerja-topics create --bootstrap "127.0.0.1:$KINERJA_KAFKA_PORT"
 
 export KINERJA_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_PORT"
+export KINERJA_TEST_KAFKA_SASL_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_SASL_PORT"
 export KINERJA_TEST_PG_URL="$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"
 export KINERJA_TEST_REQUIRE_INFRA=1
 
