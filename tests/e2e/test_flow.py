@@ -160,6 +160,12 @@ async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
             trace_ids.append(headers["traceparent"].split("-")[1])
         assert len(set(trace_ids)) == 1, trace_ids
 
+        async def logged_with_trace():
+            lines = [json.loads(line) for line in services.log("approval").splitlines() if line.startswith("{")]
+            return [x for x in lines if x.get("trace_id") == trace_ids[0] and x.get("event_id")]
+        [entry, *_] = await eventually(logged_with_trace)
+        assert entry["service"] == "approval" and entry["topic"] == ACTIVITY_SCORED
+
         for name in ("activity", "scoring", "approval", "tpp", "notify"):
             assert (await http.get(services.url(name) + "/health/live")).status_code == 200
             assert (await http.get(services.url(name) + "/health/ready")).status_code == 200

@@ -117,6 +117,8 @@ class ConsumerGroup:
                 span.set_attribute("messaging.kafka.consumer.group", self.group)
                 outcome = await self._process(record, topic, key, headers, body)
                 span.set_attribute("kinerja.outcome", outcome)
+                log.info("record %s", outcome, extra={"topic": topic, "partition": record.partition,
+                                                      "offset": record.offset, "outcome": outcome})
         finally:
             otel_context.detach(token)
             current_event_id.set(None)
