@@ -18,6 +18,9 @@
 #                                   the PLAINTEXT listener's ANONYMOUS stays super user): the
 #                                   production auth profile, for tests on loopback
 #   KINERJA_KAFKA_SCRAM_USERS       "name=password ..." SCRAM users created when storage is formatted
+#   KINERJA_KAFKA_SASL_SSL_PORT     with KINERJA_KAFKA_SASL_PORT: also SASL_SSL on this port, with a
+#                                   throw-away CA and server certificate made by openssl in
+#                                   <run>/kafka/tls (clients trust <run>/kafka/tls/ca.crt)
 #   PYTHON                          Python with aiokafka, runs scripts/wait_kafka.py (default python3)
 #   JAVA, MVN                       java / mvn executables (default: from PATH)
 set -euo pipefail
@@ -39,6 +42,8 @@ STAMP="$LIBS_DIR/.pom.sha256"
 PORT="${KINERJA_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KINERJA_KAFKA_CONTROLLER_PORT:-9093}"
 SASL_PORT="${KINERJA_KAFKA_SASL_PORT:-}"
+SASL_SSL_PORT="${KINERJA_KAFKA_SASL_SSL_PORT:-}"
+TLS_DIR="$KAFKA_DIR/tls"
 SCRAM_USERS="${KINERJA_KAFKA_SCRAM_USERS:-}"
 HOST=127.0.0.1
 BOOTSTRAP="$HOST:$PORT"
@@ -165,6 +170,23 @@ new_cluster_id() {
   done
 }
 
+# A throw-away CA and a server certificate for 127.0.0.1 (PEM keystore, unencrypted key).
+make_tls() {
+  [[ -f "$TLS_DIR/server.pem" ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the SASL_SSL listener"
+  mkdir -p "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=kinerja-test-ca" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=$HOST" 2>/dev/null
+    printf 'subjectAltName=IP:%s,DNS:localhost\n' "$HOST" >san.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 \
+      -extfile san.ext 2>/dev/null
+    openssl pkcs8 -topk8 -nocrypt -in server.key -out server.pk8
+    cat server.pk8 server.crt >server.pem
+  )
+}
+
 listener_config() {
   if [[ -z "$SASL_PORT" ]]; then
     printf '%s\n' \
@@ -173,12 +195,24 @@ listener_config() {
       "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
     return
   fi
+  local listeners="PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT"
+  local map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+  local scram_login="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  if [[ -n "$SASL_SSL_PORT" ]]; then
+    make_tls
+    listeners="$listeners,SASL_SSL://$HOST:$SASL_SSL_PORT"
+    map="$map,SASL_SSL:SASL_SSL"
+    printf '%s\n' \
+      "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram_login" \
+      "ssl.keystore.type=PEM" \
+      "ssl.keystore.location=$TLS_DIR/server.pem"
+  fi
   printf '%s\n' \
-    "listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT" \
-    "advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT" \
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT" \
+    "listeners=$listeners,CONTROLLER://$HOST:$CONTROLLER_PORT" \
+    "advertised.listeners=$listeners" \
+    "listener.security.protocol.map=$map" \
     "sasl.enabled.mechanisms=SCRAM-SHA-512" \
-    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;" \
+    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=$scram_login" \
     "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer" \
     "allow.everyone.if.no.acl.found=false" \
     "super.users=User:ANONYMOUS"
@@ -279,7 +313,7 @@ cmd_start() {
     command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java ($JAVA_BIN) not found; Kafka 4.x needs Java 17+"
     "$PY" -c 'import aiokafka' 2>/dev/null ||
       die "'$PY' cannot import aiokafka (needed for the readiness check); set PYTHON=<venv>/bin/python"
-    for p in "$PORT" "$CONTROLLER_PORT" $SASL_PORT; do
+    for p in "$PORT" "$CONTROLLER_PORT" $SASL_PORT $SASL_SSL_PORT; do
       port_in_use "$p" && die "port $HOST:$p is already in use by another process (not our broker; see scripts/kafka.sh status)"
     done
     cmd_fetch
@@ -350,7 +384,7 @@ cmd_status() {
 
 cmd_reset() {
   cmd_stop
-  rm -rf "$DATA_DIR" "$LOGS_DIR" "$CONF_FILE" "$LOG4J_FILE"
+  rm -rf "$DATA_DIR" "$LOGS_DIR" "$CONF_FILE" "$LOG4J_FILE" "$TLS_DIR"
   say "data dir removed (${DATA_DIR#"$ROOT"/}); jars kept"
 }
 

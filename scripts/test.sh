@@ -15,6 +15,7 @@ export KINERJA_KAFKA_PORT="${KINERJA_TEST_KAFKA_PORT:-19092}"
 export KINERJA_KAFKA_CONTROLLER_PORT="${KINERJA_TEST_KAFKA_CONTROLLER_PORT:-19093}"
 # The production auth profile (SCRAM + ACLs) on a second listener, for tests/test_kafka_auth.py.
 export KINERJA_KAFKA_SASL_PORT="${KINERJA_TEST_KAFKA_SASL_PORT:-19094}"
+export KINERJA_KAFKA_SASL_SSL_PORT="${KINERJA_TEST_KAFKA_SASL_SSL_PORT:-19095}"
 export KINERJA_KAFKA_SCRAM_USERS="kinerja-notify=notify-test-secret"
 
 pg_was_running=0
@@ -33,6 +34,8 @@ uv run kinerja-topics create --bootstrap "127.0.0.1:$KINERJA_KAFKA_PORT"
 
 export KINERJA_TEST_KAFKA_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_PORT"
 export KINERJA_TEST_KAFKA_SASL_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_SASL_PORT"
+export KINERJA_TEST_KAFKA_SASL_SSL_BOOTSTRAP="127.0.0.1:$KINERJA_KAFKA_SASL_SSL_PORT"
+export KINERJA_TEST_KAFKA_CA="$KINERJA_RUN_DIR/kafka/tls/ca.crt"
 export KINERJA_TEST_PG_URL="$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"
 export KINERJA_TEST_REQUIRE_INFRA=1
 

@@ -31,17 +31,25 @@ def sasl_bootstrap(kafka_bootstrap) -> str:
     return bootstrap
 
 
-def settings(bootstrap: str, password: str = PASSWORD) -> ServiceSettings:
-    return ServiceSettings(service="notify", kafka_bootstrap=bootstrap, kafka_security_protocol="SASL_PLAINTEXT",
-                           kafka_sasl_mechanism="SCRAM-SHA-512", kafka_sasl_username=USER,
-                           kafka_sasl_password=password)
+GROUP = f"kinerja-notify-auth-{uuid.uuid4().hex[:6]}"
 
 
-async def test_scram_user_is_limited_to_its_acls(sasl_bootstrap):
-    group = f"kinerja-notify-auth-{uuid.uuid4().hex[:6]}"
+@pytest.fixture(scope="module")
+def acls(sasl_bootstrap) -> None:
     subprocess.run(["bash", str(ROOT / "scripts/kafka.sh"), "acl", USER,
                     f"WRITE:TOPIC:{APPROVAL_REQUESTED}", f"DESCRIBE:TOPIC:{APPROVAL_REQUESTED}",
-                    f"READ:TOPIC:{APPROVAL_REQUESTED}", f"READ:GROUP:{group}"], check=True, timeout=120)
+                    f"READ:TOPIC:{APPROVAL_REQUESTED}", f"READ:GROUP:{GROUP}"], check=True, timeout=120)
+
+
+def settings(bootstrap: str, password: str = PASSWORD, protocol: str = "SASL_PLAINTEXT",
+             cafile: str | None = None) -> ServiceSettings:
+    return ServiceSettings(service="notify", kafka_bootstrap=bootstrap, kafka_security_protocol=protocol,
+                           kafka_sasl_mechanism="SCRAM-SHA-512", kafka_sasl_username=USER,
+                           kafka_sasl_password=password, kafka_ssl_cafile=cafile)
+
+
+async def test_scram_user_is_limited_to_its_acls(sasl_bootstrap, acls):
+    group = GROUP
 
     broker = build_broker(settings(sasl_bootstrap))  # the kit's producer, authenticated with SCRAM
     await broker.start()
@@ -78,3 +86,22 @@ async def test_wrong_password_is_refused(sasl_bootstrap):
             await broker.start()
     finally:
         await broker.stop()
+
+
+async def test_sasl_ssl_with_the_region_ca(sasl_bootstrap, acls):
+    """SASL_SSL as in production: TLS verified against the CA file, then SCRAM."""
+    bootstrap, ca = os.environ.get("KINERJA_TEST_KAFKA_SASL_SSL_BOOTSTRAP"), os.environ.get("KINERJA_TEST_KAFKA_CA")
+    if not bootstrap or not ca:
+        pytest.skip("no SASL_SSL listener: run through `make test`")
+    broker = build_broker(settings(bootstrap, protocol="SASL_SSL", cafile=ca))
+    await broker.start()
+    try:
+        await broker.publish(b"over tls", topic=APPROVAL_REQUESTED, key=b"auth-test", headers={"event-id": "y"})
+    finally:
+        await broker.stop()
+    untrusting = build_broker(settings(bootstrap, protocol="SASL_SSL", cafile=None))  # system CAs only
+    try:
+        with pytest.raises(KafkaConnectionError):
+            await untrusting.start()
+    finally:
+        await untrusting.stop()
