@@ -102,7 +102,9 @@ async def test_object_level_authorization(services, org, http, kafka_bootstrap):
                                             type_code="SURAT-MASUK", quantity=3))
     activity_id = r.json()["id"]
 
-    # Another employee's activity does not exist for them.
+    # A's atasan may read it (to decide it); another employee gets 404, as for a missing one.
+    assert (await http.get(services.url("activity") + f"/v1/activities/{activity_id}",
+                           headers=token(org.b))).status_code == 200
     assert (await http.get(services.url("activity") + f"/v1/activities/{activity_id}",
                            headers=token(org.d))).status_code == 404
     assert (await http.get(services.url("activity") + f"/v1/activities/{uuid.uuid4()}",

@@ -1,4 +1,7 @@
-"""One activity through all five services, against the real broker and PostgreSQL."""
+"""One activity through all five services, against the real broker and PostgreSQL.
+
+Tests run in file order; the flow test closes the running month, so tests that log activities
+in it come first."""
 
 from __future__ import annotations
 
@@ -16,6 +19,50 @@ from kinerja_contracts.tpp.v1 import TppComputedV1
 from support import eventually, import_org, post_activity, read_topic, today, token
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
+    """One trace id follows an activity across Kafka hops; ops endpoints answer."""
+    from kinerja_contracts.topics import ACTIVITY_SCORED, ACTIVITY_SUBMITTED, APPROVAL_REQUESTED
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        r = await eventually(lambda: _created(http, services, org.a))
+        activity_id = r.json()["id"]
+
+        def about(rec) -> bool:
+            return activity_id.encode() in rec.value
+
+        trace_ids = []
+        for topic in (ACTIVITY_SUBMITTED, ACTIVITY_SCORED, APPROVAL_REQUESTED):
+            [rec] = await read_topic(kafka_bootstrap, topic, about)
+            headers = dict((k, v.decode()) for k, v in rec.headers)
+            trace_ids.append(headers["traceparent"].split("-")[1])
+        assert len(set(trace_ids)) == 1, trace_ids
+
+        async def logged_with_trace():
+            lines = [json.loads(line) for line in services.log("approval").splitlines() if line.startswith("{")]
+            return [x for x in lines if x.get("trace_id") == trace_ids[0] and x.get("event_id")]
+        [entry, *_] = await eventually(logged_with_trace)
+        assert entry["service"] == "approval" and entry["topic"] == ACTIVITY_SCORED
+
+        for name in ("activity", "scoring", "approval", "tpp", "notify"):
+            assert (await http.get(services.url(name) + "/health/live")).status_code == 200
+            assert (await http.get(services.url(name) + "/health/ready")).status_code == 200
+        metrics = (await http.get(services.url("approval") + "/metrics")).text
+        assert 'kinerja_messages_consumed_total{group="kinerja-approval",outcome="processed",topic="activity.scored.v1"}' in metrics
+        assert "kinerja_http_request_seconds_bucket" in metrics
+
+        async def lag_exported():
+            text = (await http.get(services.url("approval") + "/metrics")).text
+            return 'kinerja_consumer_lag{group="kinerja-approval"' in text
+        await eventually(lambda: lag_exported(), timeout=20)
+
+
+async def _created(http, services, nip):
+    r = await post_activity(http, services, nip, start_time="16:00", end_time="16:30", type_code="SURAT-MASUK",
+                            quantity=1)
+    return r if r.status_code == 201 else None
 
 
 async def test_activity_flows_from_intake_to_payroll_and_notifications(services, org, kafka_bootstrap):
@@ -108,6 +155,15 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert by_nip[org.d].base_amount == 3_000_000 * 8 // 10  # kelas 5, CPNS 80%
         assert by_nip[org.d].kinerja_amount == 0  # no approved work
 
+        # A closed month takes no more activities (activity learns it from tpp.period.closed.v1).
+        async def refused_in_closed_month():
+            r = await post_activity(http, services, org.a, start_time="19:00", end_time="19:30",
+                                    type_code="SURAT-MASUK", quantity=1)
+            assert r.status_code in (201, 422), r.text
+            return r if r.status_code == 422 else None
+        refused = await eventually(refused_in_closed_month)
+        assert "closed" in refused.json()["detail"]
+
         slip = (await http.get(services.url("tpp") + f"/v1/tpp/{period}/{org.a}", headers=token(org.a))).json()
         assert slip["status"] == "final" and slip["total_amount"] == a.total_amount
         assert {line["code"] for line in slip["breakdown"]} >= {"base", "productivity", "kinerja", "disiplin", "total"}
@@ -139,50 +195,6 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         assert again["approved_minutes"] == 240
         decided_notes = [n for n in await notified(org.a, "approval.decided") if n["data"]["activity_id"] == activity["id"]]
         assert len(decided_notes) == 1
-
-
-async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
-    """One trace id follows an activity across Kafka hops; ops endpoints answer."""
-    from kinerja_contracts.topics import ACTIVITY_SCORED, ACTIVITY_SUBMITTED, APPROVAL_REQUESTED
-
-    async with httpx.AsyncClient(timeout=30) as http:
-        await import_org(http, services, org)
-        r = await eventually(lambda: _created(http, services, org.a))
-        activity_id = r.json()["id"]
-
-        def about(rec) -> bool:
-            return activity_id.encode() in rec.value
-
-        trace_ids = []
-        for topic in (ACTIVITY_SUBMITTED, ACTIVITY_SCORED, APPROVAL_REQUESTED):
-            [rec] = await read_topic(kafka_bootstrap, topic, about)
-            headers = dict((k, v.decode()) for k, v in rec.headers)
-            trace_ids.append(headers["traceparent"].split("-")[1])
-        assert len(set(trace_ids)) == 1, trace_ids
-
-        async def logged_with_trace():
-            lines = [json.loads(line) for line in services.log("approval").splitlines() if line.startswith("{")]
-            return [x for x in lines if x.get("trace_id") == trace_ids[0] and x.get("event_id")]
-        [entry, *_] = await eventually(logged_with_trace)
-        assert entry["service"] == "approval" and entry["topic"] == ACTIVITY_SCORED
-
-        for name in ("activity", "scoring", "approval", "tpp", "notify"):
-            assert (await http.get(services.url(name) + "/health/live")).status_code == 200
-            assert (await http.get(services.url(name) + "/health/ready")).status_code == 200
-        metrics = (await http.get(services.url("approval") + "/metrics")).text
-        assert 'kinerja_messages_consumed_total{group="kinerja-approval",outcome="processed",topic="activity.scored.v1"}' in metrics
-        assert "kinerja_http_request_seconds_bucket" in metrics
-
-        async def lag_exported():
-            text = (await http.get(services.url("approval") + "/metrics")).text
-            return 'kinerja_consumer_lag{group="kinerja-approval"' in text
-        await eventually(lambda: lag_exported(), timeout=20)
-
-
-async def _created(http, services, nip):
-    r = await post_activity(http, services, nip, start_time="16:00", end_time="16:30", type_code="SURAT-MASUK",
-                            quantity=1)
-    return r if r.status_code == 201 else None
 
 
 async def test_concurrent_closes_of_one_period_give_one_close(services, org):

@@ -91,6 +91,7 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
             work_date=body.work_date, start_time=body.start_time, end_time=body.end_time,
             today=today, backdate_working_days=settings.backdate_working_days,
             taken_spans=await repo.taken_spans(uow.session, principal.nip, body.work_date),
+            period_closed=await repo.is_closed(uow.session, body.work_date),
         )
         now = datetime.now(timezone.utc)
         activity = Activity(
@@ -109,9 +110,13 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut)
 async def get_activity(activity_id: str, request: Request, principal: CurrentPrincipal) -> ActivityOut:
+    """The owner, the owner's atasan langsung (to decide it) and read-all roles may read it."""
     async with request.app.state.runtime.db.sessions() as session:
         a = await repo.get_activity(session, activity_id)
-    if a is None or (a.nip != principal.nip and not principal.has(*READ_ALL_ROLES)):
+        owner = await repo.get_employee(session, a.nip) if a else None
+    allowed = a is not None and (a.nip == principal.nip or principal.has(*READ_ALL_ROLES)
+                                 or (owner is not None and owner.supervisor_nip == principal.nip))
+    if not allowed:
         raise HTTPException(404, detail="activity not found")
     return _out(a)
 

@@ -40,6 +40,7 @@ def check_new_activity(
     today: date,
     backdate_working_days: int,
     taken_spans: list[tuple[time, time]],
+    period_closed: bool = False,
 ) -> None:
     """Raise FieldError naming the first offending field, or return when the activity may be logged."""
     if type_info is None or not type_info.active:
@@ -52,6 +53,8 @@ def check_new_activity(
         raise FieldError("date", "must not be in the future")
     if working_days_between(work_date, today) > backdate_working_days:
         raise FieldError("date", f"older than the backdate window of {backdate_working_days} working days")
+    if period_closed:
+        raise FieldError("date", "the month's TPP period is closed")
     for start, end in taken_spans:
         if start_time < end and start < end_time:
             raise FieldError("start_time", f"overlaps another activity from {start:%H:%M} to {end:%H:%M}", 409)

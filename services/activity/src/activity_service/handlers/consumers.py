@@ -9,7 +9,8 @@ from activity_service.persistence import repository as repo
 from kinerja_contracts.activity.v1 import ActivityScoredV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
-from kinerja_contracts.topics import ACTIVITY_SCORED, APPROVAL_DECIDED, CATALOG_ACTIVITY_TYPE
+from kinerja_contracts.topics import ACTIVITY_SCORED, APPROVAL_DECIDED, CATALOG_ACTIVITY_TYPE, TPP_PERIOD_CLOSED
+from kinerja_contracts.tpp.v1 import TppPeriodClosedV1
 from kinerja_kit.consumer import ConsumerGroup, EventMeta, NotYetAvailable
 from kinerja_kit.outbox import UnitOfWork
 
@@ -18,6 +19,10 @@ def register(group: ConsumerGroup) -> None:
     @group.handler(CATALOG_ACTIVITY_TYPE)
     async def on_catalog(uow: UnitOfWork, event: ActivityTypeV1, meta: EventMeta) -> None:
         await repo.upsert_type(uow.session, event)
+
+    @group.handler(TPP_PERIOD_CLOSED)
+    async def on_period_closed(uow: UnitOfWork, event: TppPeriodClosedV1, meta: EventMeta) -> None:
+        await repo.mark_closed(uow.session, event.period, event.closed_at)
 
     @group.handler(ACTIVITY_SCORED)
     async def on_scored(uow: UnitOfWork, event: ActivityScoredV1, meta: EventMeta) -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_service.domain.activities import OPEN_STATUSES
-from activity_service.persistence.tables import Activity, ActivityType, Employee
+from activity_service.persistence.tables import Activity, ActivityType, ClosedPeriod, Employee
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
 
@@ -68,3 +68,12 @@ async def list_month(session: AsyncSession, nip: str, first: date, last: date) -
         .order_by(Activity.work_date, Activity.start_time)
     )
     return list(rows)
+
+
+async def is_closed(session: AsyncSession, work_date: date) -> bool:
+    return await session.get(ClosedPeriod, f"{work_date.year:04d}-{work_date.month:02d}") is not None
+
+
+async def mark_closed(session: AsyncSession, period: str, closed_at: datetime) -> None:
+    if await session.get(ClosedPeriod, period) is None:
+        session.add(ClosedPeriod(period=period, closed_at=closed_at))

@@ -68,4 +68,11 @@ class Activity(Base, table=True):
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
+class ClosedPeriod(Base, table=True):
+    """Months whose TPP is closed (tpp.period.closed.v1): no activity may be logged in them."""
+    __tablename__ = "closed_periods"
+    period: str = Field(primary_key=True, max_length=7)
+    closed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
 outbox, inbox = kit_tables(metadata)
