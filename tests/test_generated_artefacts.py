@@ -29,6 +29,12 @@ def test_openapi_and_asyncapi_match_the_code():
         assert json.loads(committed) == json.loads(gen.render(doc)), f"{name} is stale: run uv run python tools/gen_docs.py"
 
 
+def test_kafka_users_match_the_consumers():
+    gen = load("tools/gen_docs.py")
+    assert (ROOT / "deploy/k8s/base/kafka/users.yaml").read_text() == gen.users_yaml(), \
+        "run: uv run python tools/gen_docs.py"
+
+
 def test_asyncapi_names_every_consumer():
     gen = load("tools/gen_docs.py")
     readers = gen.consumers()
