@@ -68,9 +68,11 @@ class ServiceProcesses:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{SERVICES[service]}"
 
-    def start(self) -> None:
+    def start(self, only: str | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, port in SERVICES.items():
+            if only and name != only:
+                continue
             env = {
                 **os.environ,
                 "KINERJA_KAFKA_BOOTSTRAP": self.kafka,
@@ -79,13 +81,13 @@ class ServiceProcesses:
                 "KINERJA_OUTBOX_POLL_SECONDS": "0.2",
                 "KINERJA_LAG_SAMPLE_SECONDS": "2",
             }
-            log = open(self.log_dir / f"{name}.log", "wb")
+            log = open(self.log_dir / f"{name}.log", "ab" if only else "wb")  # a restart appends
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"{name}_service.main"], env=env,
                                                 stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
-    async def wait_ready(self, timeout: float = 90.0) -> None:
+    async def wait_ready(self, timeout: float = 90.0, only: str | None = None) -> None:
         async with httpx.AsyncClient() as client:
-            for name in SERVICES:
+            for name in [only] if only else SERVICES:
                 async def ready() -> bool:
                     if self.procs[name].poll() is not None:
                         raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}")
@@ -94,6 +96,11 @@ class ServiceProcesses:
                     except httpx.TransportError:
                         return False
                 await eventually(ready, timeout)
+
+    def kill(self, service: str) -> None:
+        """SIGKILL: a crash, no graceful shutdown."""
+        self.procs[service].kill()
+        self.procs[service].wait()
 
     def log(self, service: str) -> str:
         return (self.log_dir / f"{service}.log").read_text(errors="replace")

@@ -59,10 +59,34 @@ async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
         await eventually(lambda: lag_exported(), timeout=20)
 
 
-async def _created(http, services, nip):
-    r = await post_activity(http, services, nip, start_time="16:00", end_time="16:30", type_code="SURAT-MASUK",
+async def _created(http, services, nip, start="16:00", end="16:30"):
+    r = await post_activity(http, services, nip, start_time=start, end_time=end, type_code="SURAT-MASUK",
                             quantity=1)
     return r if r.status_code == 201 else None
+
+
+async def test_crashed_services_lose_nothing(services, org):
+    """SIGKILL the producer right after its 201 and the consumer before it reads: after restarts
+    the activity still reaches the superior's inbox, exactly once."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        services.kill("scoring")
+        r = await eventually(lambda: _created(http, services, org.a, "17:00", "17:30"))
+        services.kill("activity")  # the outbox row may or may not have gone out yet
+        activity_id = r.json()["id"]
+        services.start(only="activity")
+        services.start(only="scoring")
+        await services.wait_ready(only="activity")
+        await services.wait_ready(only="scoring")
+
+        async def tasks():
+            inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
+            return [t for t in inbox if t["activity_id"] == activity_id]
+        assert len(await eventually(tasks, timeout=60)) == 1
+        await asyncio.sleep(1.0)
+        assert len(await tasks()) == 1
+        got = (await http.get(services.url("activity") + f"/v1/activities/{activity_id}", headers=token(org.a))).json()
+        assert got["status"] == "pending_approval" and got["minutes"] == 10
 
 
 async def test_activity_flows_from_intake_to_payroll_and_notifications(services, org, kafka_bootstrap):
