@@ -13,7 +13,7 @@ test:
 
 # Fast tests only (no broker or database needed).
 unit:
-	bash scripts/bootstrap.sh && uv run pytest -q contracts/tests services
+	bash scripts/bootstrap.sh && uv run pytest -q contracts/tests services libs/kit/tests/test_auth_and_settings.py
 
 # Period close for a city (20,000 employees) on PostgreSQL; prints times and the ratio to a baseline.
 bench:

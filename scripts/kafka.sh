@@ -109,7 +109,7 @@ read_pid() { [[ -f "$PID_FILE" ]] && tr -dc '0-9' <"$PID_FILE" || true; }
 is_our_broker() {
   local pid="$1" args
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  args="$(ps -p "$pid" -o args= 2>/dev/null || true)"
+  args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
   [[ "$args" == *kafka.Kafka* && "$args" == *"$CONF_FILE"* ]]
 }
 

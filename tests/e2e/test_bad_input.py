@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kinerja_contracts.topics import ACTIVITY_SUBMITTED, APPROVAL_DECIDED
-from support import eventually, import_org, post_activity, today, token
+from support import eventually, import_org, post_activity, read_topic, today, token
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
 
@@ -58,7 +58,8 @@ async def test_rejected_bodies_leave_nothing_behind(services, org, http, kafka_b
     good = await eventually(lambda: _submitted(http, services, org.d, start_time="13:00", end_time="13:30",
                                                type_code="SURAT-MASUK", quantity=1))
     before_rows = await own_activities(http, services, org.d)
-    await asyncio.sleep(1.0)  # let the relay publish the good one
+    # Wait until the relay has published the good one, so only a leak could move the offsets.
+    await read_topic(kafka_bootstrap, ACTIVITY_SUBMITTED, lambda r: good.json()["id"].encode() in r.value)
     before_offsets = await end_offsets(kafka_bootstrap, ACTIVITY_SUBMITTED)
 
     cases = [
@@ -85,7 +86,7 @@ async def test_rejected_bodies_leave_nothing_behind(services, org, http, kafka_b
     r = await http.post(services.url("activity") + "/v1/activities", json=missing, headers=token(org.d))
     assert r.status_code == 422 and "date" in [e["field"] for e in r.json()["errors"]]
 
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)  # a leaked event would be published within the relay's poll (0.2 s)
     assert [a["id"] for a in await own_activities(http, services, org.d)] == [a["id"] for a in before_rows]
     assert await end_offsets(kafka_bootstrap, ACTIVITY_SUBMITTED) == before_offsets
     assert good.json()["id"] in [a["id"] for a in before_rows]
@@ -126,7 +127,7 @@ async def test_object_level_authorization(services, org, http, kafka_bootstrap):
     r = await http.post(services.url("approval") + f"/v1/approvals/{uuid.uuid4()}/decision",
                         json={"decision": "approve"}, headers=token(org.b))
     assert r.status_code == 404
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)  # a leaked decision would be published within the relay's poll (0.2 s)
     assert await end_offsets(kafka_bootstrap, APPROVAL_DECIDED) == before
     assert await task_open(), "the task is still pending after the refused decisions"
 

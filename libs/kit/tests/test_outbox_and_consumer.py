@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kinerja_contracts.envelope import make_headers
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
-from kinerja_kit.consumer import ConsumerGroup, PermanentError
+from kinerja_kit.consumer import MESSAGES, ConsumerGroup, PermanentError
 from kinerja_kit.db import Database, kit_tables
 from kinerja_kit.kafka import build_broker
 from kinerja_kit.outbox import OutboxRelay, UnitOfWork
@@ -85,6 +85,8 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
         calls[event.nip] = calls.get(event.nip, 0) + 1
         if event.name == "fail-once" and calls[event.nip] == 1:
             raise ConnectionError("database briefly unreachable")  # transient: retried, not skipped
+        if event.name == "fail-7" and calls[event.nip] <= 7:
+            raise ConnectionError("database down a while")  # past 5 in-place tries: nack, seek, redeliver
         if event.name == "reject":
             raise PermanentError("breaks an invariant")
         await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=event.nip))
@@ -93,7 +95,7 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
     await broker.start()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
-    dup, flaky, bad_body, no_id, rejected, bad_bytes = (new_nip() for _ in range(6))
+    dup, flaky, bad_body, no_id, rejected, bad_bytes, stubborn = (new_nip() for _ in range(7))
     try:
         def hdrs(**kw):
             h = make_headers(event_type="org.employee", schema_version=1, producer="test", **kw)
@@ -105,6 +107,8 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
                                          headers=hdrs(event_id=same_id))
         await producer.send_and_wait(ORG_EMPLOYEE, employee(flaky, "fail-once").model_dump_json().encode(),
                                      key=flaky.encode(), headers=hdrs())
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(stubborn, "fail-7").model_dump_json().encode(),
+                                     key=stubborn.encode(), headers=hdrs())
         await producer.send_and_wait(ORG_EMPLOYEE, b'{"nip": "' + bad_body.encode() + b'"}', key=bad_body.encode(),
                                      headers=hdrs())
         await producer.send_and_wait(ORG_EMPLOYEE, employee(no_id).model_dump_json().encode(), key=no_id.encode(),
@@ -119,14 +123,18 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
                 rows = await conn.execute(sa.select(db.effects.c.nip, sa.func.count()).group_by(db.effects.c.nip))
                 return dict(rows.all())
 
-        for _ in range(100):
+        def duplicates_seen() -> float:
+            return MESSAGES.labels(ORG_EMPLOYEE, group.group, "duplicate")._value.get()
+
+        for _ in range(150):
             got = await effects()
-            if flaky in got and dup in got:
+            if flaky in got and dup in got and stubborn in got and duplicates_seen() >= 1:
                 break
             await asyncio.sleep(0.2)
         assert got.get(dup) == 1, "a redelivered event id must change nothing"
         assert got.get(flaky) == 1 and calls[flaky] == 2, "a transient failure is retried until it succeeds"
-        assert calls[dup] == 1
+        assert calls[dup] == 1 and duplicates_seen() == 1
+        assert got.get(stubborn) == 1 and calls[stubborn] == 8, "nacked after 5 tries, redelivered, not skipped"
         assert bad_body not in got and rejected not in got and no_id not in got and bad_bytes not in got
 
         dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),

@@ -34,6 +34,7 @@ def test_each_rule_names_its_field():
     assert field_of(work_date=date(2026, 11, 16), today=date(2026, 11, 20)) == "date"  # 4 working days back
     assert field_of(taken_spans=[(time(8, 30), time(10))]) == "start_time"
     assert field_of(period_closed=True) == "date"
+    assert field_of(type_info=TypeInfo("BARU", True, [], date(2026, 12, 1))) == "type_code"
 
 
 def test_backdate_window_counts_working_days_only():

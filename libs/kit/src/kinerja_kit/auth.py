@@ -3,6 +3,7 @@ against the OIDC provider's JWKS (KINERJA_JWT_JWKS_URL). `sub` is the NIP; `role
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,6 +29,10 @@ class TokenVerifier:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+
+    @property
+    def uses_jwks(self) -> bool:
+        return self._jwks is not None
 
     def verify(self, token: str) -> Principal:
         s = self.settings
@@ -58,8 +63,11 @@ async def current_principal(
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return request.app.state.token_verifier.verify(creds.credentials)
+        if verifier.uses_jwks:  # fetching the JWKS is blocking I/O: keep it off the event loop
+            return await asyncio.to_thread(verifier.verify, creds.credentials)
+        return verifier.verify(creds.credentials)
     except jwt.PyJWTError as exc:
         raise _unauthorized(f"invalid token: {exc}") from None
 

@@ -86,7 +86,7 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
             raise HTTPException(403, detail="caller is not an active employee in the organisation data")
         t = await repo.get_type(uow.session, body.type_code)
         check_new_activity(
-            type_info=TypeInfo(t.code, t.active, t.allowed_position_kinds) if t else None,
+            type_info=TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from) if t else None,
             position_kind=employee.position_kind,
             work_date=body.work_date, start_time=body.start_time, end_time=body.end_time,
             today=today, backdate_working_days=settings.backdate_working_days,

@@ -18,6 +18,7 @@ class TypeInfo:
     code: str
     active: bool
     allowed_position_kinds: list[str]
+    effective_from: date = date.min
 
 
 def working_days_between(earlier: date, later: date) -> int:
@@ -53,6 +54,8 @@ def check_new_activity(
         raise FieldError("date", "must not be in the future")
     if working_days_between(work_date, today) > backdate_working_days:
         raise FieldError("date", f"older than the backdate window of {backdate_working_days} working days")
+    if work_date < type_info.effective_from:
+        raise FieldError("type_code", f"not in force before {type_info.effective_from.isoformat()}")
     if period_closed:
         raise FieldError("date", "the month's TPP period is closed")
     for start, end in taken_spans:

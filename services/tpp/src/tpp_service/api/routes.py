@@ -76,7 +76,7 @@ async def close_period(
         except AlreadyClosed:
             raise HTTPException(409, detail=f"period {period} is already closed") from None
         except LookupError as exc:
-            raise HTTPException(422, detail=f"period: {exc}") from None
+            raise FieldError("period", str(exc)) from None
     return _period_out(row)
 
 
@@ -104,7 +104,7 @@ async def slip(period: PeriodParam, nip: str, request: Request, principal: Curre
         try:
             rules, results = await compute_all(session, period, request.app.state.rule_sets, only_nip=nip)
         except LookupError as exc:
-            raise HTTPException(422, detail=f"period: {exc}") from None
+            raise FieldError("period", str(exc)) from None
     if not results:
         raise HTTPException(404, detail="slip not found")
     ev = to_event(*results[0], period, 1, rules, utcnow())

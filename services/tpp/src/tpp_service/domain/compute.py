@@ -120,7 +120,8 @@ def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
                       rule=f"min({inp.approved_minutes}, {cap}) / {target} menit "
                            f"({inp.workdays} hari kerja x {rules.minutes_per_workday}, {absent_days} hari tanpa keterangan)"),
         BreakdownLine(code="kinerja", label="TPP kinerja", value=fmt_rp(kinerja),
-                      rule=f"B x {pct(rules.kinerja_share)} x K, dibulatkan ke rupiah (half-up)"),
+                      rule=f"B x {pct(rules.kinerja_share)} x K (K eksak, ditampilkan 5 desimal), "
+                           "dibulatkan ke rupiah (half-up)"),
         BreakdownLine(code="discipline_factor", label="Faktor disiplin (D)", value=str(d.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
                       rule="1 - (" + (" + ".join(f"{c} {p}%" for c, p in items) or "0") + ")"),
         BreakdownLine(code="disiplin", label="TPP disiplin", value=fmt_rp(disiplin),
