@@ -35,3 +35,17 @@ def test_checker_accepts_an_added_optional_field():
     added = copy.deepcopy(old)
     added["properties"]["bank_account"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
     assert schema_tool.incompatibilities(old, added) == []
+
+
+def test_every_topic_key_is_a_field_or_property_of_its_model():
+    for spec in TOPICS.values():
+        assert spec.key in spec.model.model_fields or isinstance(getattr(spec.model, spec.key, None), property), spec.name
+
+
+def test_catalog_versions_have_their_own_keys():
+    from datetime import date
+
+    from kinerja_contracts.catalog.v1 import ActivityTypeV1
+
+    t = ActivityTypeV1(code="LAPORAN", name="x", unit="minutes", standard_minutes=60, effective_from=date(2027, 1, 1))
+    assert t.version_key == "LAPORAN@2027-01-01"

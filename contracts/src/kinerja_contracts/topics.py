@@ -67,7 +67,8 @@ TOPICS: dict[str, TopicSpec] = {
     t.name: t
     for t in [
         _t(ORG_EMPLOYEE, EmployeeV1, "nip", 6, True, "activity", "Latest state of each employee."),
-        _t(CATALOG_ACTIVITY_TYPE, ActivityTypeV1, "code", 1, True, "scoring", "Activity catalog, latest per code."),
+        _t(CATALOG_ACTIVITY_TYPE, ActivityTypeV1, "version_key", 1, True, "scoring",
+           "Activity catalog, every version (key code@effective_from)."),
         _t(ACTIVITY_SUBMITTED, ActivitySubmittedV1, "nip", 6, False, "activity", "An activity was logged."),
         _t(ACTIVITY_REVISED, ActivityRevisedV1, "nip", 6, False, "activity", "A returned activity was revised."),
         _t(ACTIVITY_WITHDRAWN, ActivityWithdrawnV1, "nip", 6, False, "activity", "An activity was withdrawn."),

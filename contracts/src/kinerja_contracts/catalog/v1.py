@@ -1,4 +1,5 @@
-"""catalog.activity-type.v1: one activity type of the region's catalog (compacted, key = code).
+"""catalog.activity-type.v1: one version of an activity type of the region's catalog
+(compacted, key = `code@effective_from`, so every version survives compaction).
 
 Owned by scoring; activity keeps a read model of it to validate `type_code` at intake."""
 
@@ -28,3 +29,8 @@ class ActivityTypeV1(Event):
     allowed_position_kinds: list[str] = Field(default_factory=list, description="empty = all")
     effective_from: date
     active: bool = True
+
+    @property
+    def version_key(self) -> str:
+        """The record key: one compacted entry per (code, effective_from)."""
+        return f"{self.code}@{self.effective_from.isoformat()}"

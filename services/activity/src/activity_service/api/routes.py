@@ -84,7 +84,7 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
         employee = await repo.get_employee(uow.session, principal.nip, lock=True)
         if employee is None or not employee.active:
             raise HTTPException(403, detail="caller is not an active employee in the organisation data")
-        t = await repo.get_type(uow.session, body.type_code)
+        t = await repo.get_type(uow.session, body.type_code, body.work_date)
         check_new_activity(
             type_info=TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from) if t else None,
             position_kind=employee.position_kind,

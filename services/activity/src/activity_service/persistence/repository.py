@@ -33,12 +33,16 @@ async def upsert_employee(session: AsyncSession, emp: EmployeeV1, now: datetime)
         row.updated_at = now
 
 
-async def get_type(session: AsyncSession, code: str) -> ActivityType | None:
-    return await session.get(ActivityType, code)
+async def get_type(session: AsyncSession, code: str, work_date: date) -> ActivityType | None:
+    """The version in force on `work_date`, else the earliest later one (to say when it starts)."""
+    versions = list(await session.scalars(
+        sa.select(ActivityType).where(ActivityType.code == code).order_by(ActivityType.effective_from)))
+    in_force = [v for v in versions if v.effective_from <= work_date]
+    return in_force[-1] if in_force else (versions[0] if versions else None)
 
 
 async def upsert_type(session: AsyncSession, t: ActivityTypeV1) -> None:
-    row = await session.get(ActivityType, t.code)
+    row = await session.get(ActivityType, (t.code, t.effective_from))
     data = t.model_dump()
     data["unit"] = t.unit.value
     if row is None:

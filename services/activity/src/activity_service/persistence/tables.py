@@ -36,16 +36,16 @@ class Employee(Base, table=True):
 
 
 class ActivityType(Base, table=True):
-    """Read model of scoring's catalog (catalog.activity-type.v1), to validate type_code."""
+    """Read model of scoring's catalog (catalog.activity-type.v1), every version, to validate type_code."""
     __tablename__ = "activity_types"
     code: str = Field(primary_key=True, max_length=40)
+    effective_from: date = Field(primary_key=True)
     name: str
     unit: str = Field(max_length=10)
     standard_minutes: int | None = None
     points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
     evidence_required: bool = False
     allowed_position_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    effective_from: date
     active: bool = True
 
 

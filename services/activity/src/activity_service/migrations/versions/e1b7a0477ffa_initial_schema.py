@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('allowed_position_kinds', sa.JSON(), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('code')
+    sa.PrimaryKeyConstraint('code', 'effective_from')
     )
     op.create_table('employees',
     sa.Column('nip', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
