@@ -8,6 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -36,6 +38,18 @@ def kit_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     return outbox, inbox
+
+
+def service_base() -> tuple[type[SQLModel], sa.MetaData]:
+    """A declarative base with its own metadata (one per service, so tests that import several
+    services never mix their tables), already holding the outbox and inbox tables."""
+    reg = registry()
+
+    class Base(SQLModel, registry=reg):
+        pass
+
+    kit_tables(reg.metadata)
+    return Base, reg.metadata
 
 
 class Database:

@@ -6,17 +6,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from kinerja_kit.db import kit_tables
+from kinerja_kit.db import service_base
 
-_registry = registry()
-metadata = _registry.metadata
-
-
-class Base(SQLModel, registry=_registry):
-    pass
+Base, metadata = service_base()  # includes the kit's outbox and inbox tables
 
 
 class Employee(Base, table=True):
@@ -74,5 +68,3 @@ class ClosedPeriod(Base, table=True):
     period: str = Field(primary_key=True, max_length=7)
     closed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
-
-outbox, inbox = kit_tables(metadata)

@@ -6,17 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from kinerja_kit.db import BigId, kit_tables
+from kinerja_kit.db import BigId, service_base
 
-_registry = registry()
-metadata = _registry.metadata
-
-
-class Base(SQLModel, registry=_registry):
-    pass
+Base, metadata = service_base()  # includes the kit's outbox and inbox tables
 
 
 class Employee(Base, table=True):
@@ -61,5 +55,3 @@ class AuditEntry(Base, table=True):
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
-
-outbox, inbox = kit_tables(metadata)

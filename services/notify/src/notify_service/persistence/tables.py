@@ -5,17 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from kinerja_kit.db import BigId, kit_tables
+from kinerja_kit.db import BigId, service_base
 
-_registry = registry()
-metadata = _registry.metadata
-
-
-class Base(SQLModel, registry=_registry):
-    pass
+Base, metadata = service_base()  # includes the kit's outbox and inbox tables
 
 
 class Notification(Base, table=True):
@@ -31,5 +25,3 @@ class Notification(Base, table=True):
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     read_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
-
-outbox, inbox = kit_tables(metadata)

@@ -6,17 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from kinerja_kit.db import kit_tables
+from kinerja_kit.db import service_base
 
-_registry = registry()
-metadata = _registry.metadata
-
-
-class Base(SQLModel, registry=_registry):
-    pass
+Base, metadata = service_base()  # includes the kit's outbox and inbox tables
 
 
 class Employee(Base, table=True):
@@ -95,5 +89,3 @@ class Computation(Base, table=True):
     breakdown: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
     computed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
-
-outbox, inbox = kit_tables(metadata)
