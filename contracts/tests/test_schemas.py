@@ -49,3 +49,33 @@ def test_catalog_versions_have_their_own_keys():
 
     t = ActivityTypeV1(code="LAPORAN", name="x", unit="minutes", standard_minutes=60, effective_from=date(2027, 1, 1))
     assert t.version_key == "LAPORAN@2027-01-01"
+
+
+def test_models_stay_compatible_with_every_committed_version():
+    """Not only the current snapshot: every version of each schema file in git history, so an
+    incompatible change cannot hide by re-exporting the snapshot in the same commit."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    schemas = Path(schema_tool.__file__).parent / "schemas"
+    if not shutil.which("git") or subprocess.run(["git", "-C", str(schemas), "rev-parse"],
+                                                  capture_output=True).returncode != 0:
+        pytest.skip("no git history here")
+    current = schema_tool.current_schemas()
+    problems = []
+    for name in TOPICS:
+        rel = subprocess.run(["git", "-C", str(schemas), "ls-files", "--full-name", f"{name}.json"],
+                             capture_output=True, text=True).stdout.strip()
+        if not rel:
+            continue
+        shas = subprocess.run(["git", "-C", str(schemas), "log", "--format=%H", "--", f"{name}.json"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        for sha in shas:
+            old = json.loads(subprocess.run(["git", "-C", str(schemas), "show", f"{sha}:{rel}"],
+                                            capture_output=True, text=True, check=True).stdout)
+            problems += [f"{name} vs {sha[:8]}: {p}" for p in schema_tool.incompatibilities(old, current[name])]
+    assert problems == []
