@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 import pytest
@@ -175,8 +176,9 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         raw = json.loads(records[[r.key.decode() for r in records].index(org.a)].value)
         for field in ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount"):
             assert isinstance(raw[field], int)
-        k = 240 / (perf["workdays"] * 300)
-        assert a.kinerja_amount == round(6_000_000 * 0.6 * k)
+        expected = (Decimal(6_000_000) * Decimal("0.6") * 240 / (perf["workdays"] * 300)).quantize(
+            Decimal(1), ROUND_HALF_UP)
+        assert a.kinerja_amount == int(expected)
         assert a.disiplin_amount == 2_400_000
         assert a.total_amount == a.kinerja_amount + a.disiplin_amount - a.deductions
         assert by_nip[org.d].base_amount == 3_000_000 * 8 // 10  # kelas 5, CPNS 80%
