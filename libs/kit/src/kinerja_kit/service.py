@@ -18,7 +18,7 @@ from kinerja_kit.consumer import ConsumerGroup
 from kinerja_kit.db import Database
 from kinerja_kit.kafka import LagSampler, build_broker
 from kinerja_kit.outbox import OutboxRelay, UnitOfWork
-from kinerja_kit.settings import ServiceSettings
+from kinerja_kit.settings import LOCAL_JWT_SECRET, ServiceSettings
 from kinerja_kit.telemetry import build_tracer_provider, configure_logging
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,10 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
         finally:
             await runtime.stop()
 
+    if (not settings.jwt_jwks_url and settings.jwt_secret == LOCAL_JWT_SECRET
+            and settings.http_host not in ("127.0.0.1", "localhost", "::1")):
+        log.warning("serving on %s with the documented local JWT secret: anyone can mint tokens; "
+                    "set KINERJA_JWT_JWKS_URL (or at least KINERJA_JWT_SECRET)", settings.http_host)
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
