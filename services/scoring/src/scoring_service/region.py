@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
+from scoring_service.domain.scoring import MonthFigures, month_figures
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class RegionConfig:
     holidays: frozenset[date]
     types: list[ActivityTypeV1]
     target_points: Decimal = Decimal(100)
+
+    def month(self, period: str, approved_minutes: int, approved_points: Decimal) -> MonthFigures:
+        """Workdays, target and K of a month under this region's calendar and mode."""
+        return month_figures(period, set(self.holidays), self.minutes_per_workday, self.scoring_mode,
+                             approved_minutes, approved_points, self.target_points)
 
 
 def load_region(config_dir: str | None) -> RegionConfig:

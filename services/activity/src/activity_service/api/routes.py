@@ -9,7 +9,6 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
 
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ImportResultOut
 from activity_service.domain.activities import SUBMITTED, TypeInfo, check_new_activity

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone  # noqa: F401 (date: used by a string annotation)
 from decimal import Decimal
 from typing import Annotated, Literal
 

@@ -12,7 +12,6 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from kinerja_kit.auth import CurrentPrincipal
-from scoring_service.domain import scoring
 from scoring_service.persistence import repository as repo
 
 router = APIRouter(prefix="/v1")
@@ -72,12 +71,10 @@ async def performance(
         year, mon = map(int, period.split("-"))
         counts = await repo.status_counts(session, nip, date(year, mon, 1),
                                           date(year, mon, calendar.monthrange(year, mon)[1]))
-    days = scoring.workdays(period, set(region.holidays))
-    target = days * region.minutes_per_workday
     minutes = row.approved_minutes if row else 0
     points = Decimal(row.approved_points) if row else Decimal(0)
-    k = (scoring.productivity_minutes(minutes, target) if region.scoring_mode == "minutes"
-         else scoring.productivity_points(points, region.target_points))
+    m = region.month(period, minutes, points)
     return PerformanceOut(nip=nip, period=period, scoring_mode=region.scoring_mode, approved_minutes=minutes,
                           approved_points=points, approved_activities=row.approved_activities if row else 0,
-                          workdays=days, target_minutes=target, productivity=k, activities_by_status=counts)
+                          workdays=m.workdays, target_minutes=m.target_minutes, productivity=m.productivity,
+                          activities_by_status=counts)

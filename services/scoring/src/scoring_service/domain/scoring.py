@@ -70,3 +70,20 @@ def productivity_points(approved_points: Decimal, target_points: Decimal) -> Dec
     if target_points <= 0:
         return Decimal(0)
     return min(approved_points / target_points, Decimal(1)).quantize(K_PLACES, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    workdays: int
+    target_minutes: int
+    productivity: Decimal
+
+
+def month_figures(period: str, holidays: set[date], minutes_per_workday: int, scoring_mode: str,
+                  approved_minutes: int, approved_points: Decimal, target_points: Decimal) -> MonthFigures:
+    """Workdays, target and K of one employee's month, for either scoring mode."""
+    days = workdays(period, holidays)
+    target = days * minutes_per_workday
+    k = (productivity_minutes(approved_minutes, target) if scoring_mode == "minutes"
+         else productivity_points(approved_points, target_points))
+    return MonthFigures(days, target, k)

@@ -22,15 +22,12 @@ from scoring_service.region import RegionConfig
 
 
 def monthly_event(row, region: RegionConfig, now: datetime) -> PerformanceMonthlyV1:
-    days = scoring.workdays(row.period, set(region.holidays))
-    target = days * region.minutes_per_workday
-    k = (scoring.productivity_minutes(row.approved_minutes, target) if region.scoring_mode == "minutes"
-         else scoring.productivity_points(row.approved_points, region.target_points))
+    m = region.month(row.period, row.approved_minutes, Decimal(row.approved_points))
     return PerformanceMonthlyV1(
         nip=row.nip, period=row.period, scoring_mode=region.scoring_mode,
         approved_minutes=row.approved_minutes, approved_points=row.approved_points,
-        approved_activities=row.approved_activities, workdays=days, target_minutes=target,
-        productivity=k, version=row.version, computed_at=now,
+        approved_activities=row.approved_activities, workdays=m.workdays, target_minutes=m.target_minutes,
+        productivity=m.productivity, version=row.version, computed_at=now,
     )
 
 
