@@ -4,7 +4,7 @@ One Kafka subscriber per service (consumer group = the service) reads all the to
 service consumes and dispatches by topic. For each record:
 
 - no `event-id`, wrong `schema-version`, a body that fails its contract, or a handler raising
-  `PermanentError` → the record goes to `<topic>.dlq` with the error in headers, then its offset
+  `PermanentError` or a domain refusal (`kinerja_kit.errors.DomainError`) → the record goes to `<topic>.dlq` with the error in headers, then its offset
   is committed;
 - otherwise one unit of work: the event id is claimed in the inbox and the handler's state
   change and events are committed together; a redelivered event id changes nothing;
@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from kinerja_contracts import envelope
 from kinerja_contracts.topics import dlq_topic, spec
 from kinerja_kit.db import Database
+from kinerja_kit.errors import DomainError
 from kinerja_kit.outbox import UnitOfWork
 from kinerja_kit.telemetry import current_event_id
 
@@ -156,7 +157,7 @@ class ConsumerGroup:
                     await fn(uow, event, meta)
                 self._failures.pop(position, None)
                 return "processed"
-            except (PermanentError, DataError) as exc:
+            except (PermanentError, DomainError, DataError) as exc:
                 self._failures.pop(position, None)
                 return await self._dead_letter(record, headers, body, type(exc).__name__, str(exc))
             except asyncio.CancelledError:

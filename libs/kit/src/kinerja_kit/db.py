@@ -7,7 +7,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -79,9 +78,10 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def migrate(self, script_location: str) -> None:
-        """Apply the service's Alembic migrations up to head."""
-        cfg = Config()
-        cfg.set_main_option("script_location", script_location)
+        """Apply the service's Alembic migrations and the kit's branch up to their heads."""
+        from kinerja_kit.migrations import alembic_config
+
+        cfg = alembic_config(script_location)
         async with self.engine.begin() as conn:
             if self.is_postgres:  # replicas starting together migrate one at a time
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(727000)"))
@@ -91,6 +91,6 @@ class Database:
         await self.engine.dispose()
 
 
-def _upgrade(connection: sa.Connection, cfg: Config) -> None:
+def _upgrade(connection: sa.Connection, cfg) -> None:
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")  # the service's branch and the kit's

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kinerja_kit.errors import Conflict, DomainError, InvalidField, NotFound, NotPermitted
+
 log = logging.getLogger(__name__)
 
 HTTP_SECONDS = Histogram(
@@ -35,16 +37,27 @@ def problem(status: int, detail: str | None = None, *, title: str | None = None,
     return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
 
 
-def field_error(field: str, message: str, status: int = 422) -> JSONResponse:
-    return problem(status, f"{field}: {message}", errors=[{"field": field, "message": message}])
 
-
-class FieldError(Exception):
-    """Raise from a route or domain call to answer 422 naming the offending field."""
+class FieldError(InvalidField):
+    """Raise from a route to answer naming the offending field (422 unless `status` says else,
+    e.g. 413 for a body too large). Domains raise `kinerja_kit.errors.InvalidField` instead."""
 
     def __init__(self, field: str, message: str, status: int = 422) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message, self.status = field, message, status
+        super().__init__(field, message)
+        self.status = status
+
+
+# How each domain refusal answers over HTTP (the most specific class wins).
+DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
+    (InvalidField, 422), (NotPermitted, 403), (NotFound, 404), (Conflict, 409), (DomainError, 422),
+]
+
+
+def domain_problem(exc: DomainError, instance: str | None = None) -> JSONResponse:
+    status = getattr(exc, "status", None) or next(code for cls, code in DOMAIN_STATUS if isinstance(exc, cls))
+    if exc.field:
+        return problem(status, str(exc), errors=[{"field": exc.field, "message": exc.message}], instance=instance)
+    return problem(status, exc.message, instance=instance)
 
 
 def _field_name(loc: tuple) -> str:
@@ -66,9 +79,9 @@ def install(app: FastAPI, ready_checks: list) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, detail, errors=errors, instance=request.url.path)
 
-    @app.exception_handler(FieldError)
-    async def field_error_handler(request: Request, exc: FieldError) -> JSONResponse:
-        return field_error(exc.field, exc.message, exc.status)
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(exc, request.url.path)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

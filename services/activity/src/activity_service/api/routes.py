@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import calendar
-import uuid
 from datetime import date, datetime, timezone
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 
+from activity_service.api.org_csv import HeaderError, parse_org_csv
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ImportResultOut
-from activity_service.domain.activities import SUBMITTED, TypeInfo, check_new_activity
-from activity_service.domain.org_import import HeaderError, parse_org_csv
+from activity_service.application import activities
+from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
-from activity_service.persistence.tables import Activity
-from kinerja_contracts.activity.v1 import ActivitySubmittedV1
-from kinerja_contracts.topics import ACTIVITY_SUBMITTED, ORG_EMPLOYEE
+from kinerja_contracts.topics import ORG_EMPLOYEE
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 from kinerja_kit.http import FieldError
 
@@ -66,10 +64,8 @@ async def import_org(request: Request, principal: Principal = require_roles("adm
             result = parse_org_csv(text, await repo.existing_nips(uow.session))
         except HeaderError as exc:
             raise FieldError("header", str(exc)) from None
-        now = datetime.now(timezone.utc)
-        for emp in result.employees:
-            await repo.upsert_employee(uow.session, emp, now)
-            await uow.emit(ORG_EMPLOYEE, emp)
+        await repo.upsert_employees(uow.session, result.employees, datetime.now(timezone.utc))
+        await uow.emit_many(ORG_EMPLOYEE, result.employees)
     return ImportResultOut(imported=len(result.employees), errors=result.errors)
 
 
@@ -80,30 +76,10 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
     settings = request.app.state.activity_settings
     today = datetime.now(ZoneInfo(settings.timezone)).date()
     async with runtime.uow() as uow:
-        employee = await repo.get_employee(uow.session, principal.nip, lock=True)
-        if employee is None or not employee.active:
-            raise HTTPException(403, detail="caller is not an active employee in the organisation data")
-        t = await repo.get_type(uow.session, body.type_code, body.work_date)
-        check_new_activity(
-            type_info=TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from) if t else None,
-            position_kind=employee.position_kind,
-            work_date=body.work_date, start_time=body.start_time, end_time=body.end_time,
-            today=today, backdate_working_days=settings.backdate_working_days,
-            taken_spans=await repo.taken_spans(uow.session, principal.nip, body.work_date),
-            period_closed=await repo.is_closed(uow.session, body.work_date),
-        )
-        now = datetime.now(timezone.utc)
-        activity = Activity(
-            id=str(uuid.uuid4()), nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
+        activity = await activities.submit(
+            uow, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
-            description=body.description, status=SUBMITTED, created_at=now, updated_at=now,
-        )
-        uow.session.add(activity)
-        await uow.emit(ACTIVITY_SUBMITTED, ActivitySubmittedV1(
-            activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
-            work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
-            quantity=activity.quantity, description=activity.description, submitted_at=now,
-        ))
+            description=body.description, today=today, backdate_working_days=settings.backdate_working_days)
     return _out(activity)
 
 

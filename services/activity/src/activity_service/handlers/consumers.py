@@ -1,17 +1,15 @@
-"""Consumed topics: the catalog read model, and each activity's points and decision."""
+"""Consumed topics: the catalog read model, closed periods, and each activity's points and decision."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from activity_service.domain.activities import DECISION_STATUS, PENDING_APPROVAL, SUBMITTED
+from activity_service.application import activities
 from activity_service.persistence import repository as repo
 from kinerja_contracts.activity.v1 import ActivityScoredV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.topics import ACTIVITY_SCORED, APPROVAL_DECIDED, CATALOG_ACTIVITY_TYPE, TPP_PERIOD_CLOSED
 from kinerja_contracts.tpp.v1 import TppPeriodClosedV1
-from kinerja_kit.consumer import ConsumerGroup, EventMeta, NotYetAvailable
+from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 
 
@@ -26,19 +24,8 @@ def register(group: ConsumerGroup) -> None:
 
     @group.handler(ACTIVITY_SCORED)
     async def on_scored(uow: UnitOfWork, event: ActivityScoredV1, meta: EventMeta) -> None:
-        a = await repo.get_activity(uow.session, str(event.activity_id))
-        if a is None:
-            raise NotYetAvailable(f"activity {event.activity_id} not stored yet")
-        a.minutes, a.points = event.minutes, event.points
-        if a.status == SUBMITTED:
-            a.status = PENDING_APPROVAL
-        a.updated_at = datetime.now(timezone.utc)
+        await activities.record_score(uow, event)
 
     @group.handler(APPROVAL_DECIDED)
     async def on_decided(uow: UnitOfWork, event: ApprovalDecidedV1, meta: EventMeta) -> None:
-        a = await repo.get_activity(uow.session, str(event.activity_id))
-        if a is None:
-            raise NotYetAvailable(f"activity {event.activity_id} not stored yet")
-        a.status = DECISION_STATUS[event.decision.value]
-        a.decision_reason = event.reason
-        a.updated_at = datetime.now(timezone.utc)
+        await activities.record_decision(uow, event)

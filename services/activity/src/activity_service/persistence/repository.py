@@ -1,4 +1,4 @@
-"""Queries and writes of the activity service."""
+"""Queries and writes of the activity service: rows in, domain objects out."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activity_service.domain.activities import OPEN_STATUSES
-from activity_service.persistence.tables import Activity, ActivityType, ClosedPeriod, Employee
+from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus, TypeInfo
+from activity_service.persistence.tables import ActivityRow, ActivityType, ClosedPeriod, Employee
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
+from kinerja_kit.persistence import upsert, values_of
 
 
 async def get_employee(session: AsyncSession, nip: str, *, lock: bool = False) -> Employee | None:
@@ -22,56 +23,55 @@ async def existing_nips(session: AsyncSession) -> set[str]:
     return set((await session.scalars(sa.select(Employee.nip))).all())
 
 
-async def upsert_employee(session: AsyncSession, emp: EmployeeV1, now: datetime) -> None:
-    row = await session.get(Employee, emp.nip)
-    data = emp.model_dump(mode="json")
-    if row is None:
-        session.add(Employee(**data, updated_at=now))
-    else:
-        for k, v in data.items():
-            setattr(row, k, v)
-        row.updated_at = now
+async def upsert_employees(session: AsyncSession, employees: list[EmployeeV1], now: datetime) -> None:
+    await upsert(session, Employee, [{**e.model_dump(mode="json"), "updated_at": now} for e in employees])
 
 
-async def get_type(session: AsyncSession, code: str, work_date: date) -> ActivityType | None:
+async def type_info(session: AsyncSession, code: str, work_date: date) -> TypeInfo | None:
     """The version in force on `work_date`, else the earliest later one (to say when it starts)."""
     versions = list(await session.scalars(
         sa.select(ActivityType).where(ActivityType.code == code).order_by(ActivityType.effective_from)))
     in_force = [v for v in versions if v.effective_from <= work_date]
-    return in_force[-1] if in_force else (versions[0] if versions else None)
+    t = in_force[-1] if in_force else (versions[0] if versions else None)
+    return TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from) if t else None
 
 
 async def upsert_type(session: AsyncSession, t: ActivityTypeV1) -> None:
-    row = await session.get(ActivityType, (t.code, t.effective_from))
-    data = t.model_dump()
-    data["unit"] = t.unit.value
-    if row is None:
-        session.add(ActivityType(**data))
-    else:
-        for k, v in data.items():
-            setattr(row, k, v)
+    await upsert(session, ActivityType, t.model_dump(include={
+        "code", "effective_from", "name", "evidence_required", "allowed_position_kinds", "active"}))
 
 
-async def taken_spans(session: AsyncSession, nip: str, work_date: date) -> list[tuple[time, time]]:
-    rows = await session.execute(
-        sa.select(Activity.start_time, Activity.end_time).where(
-            Activity.nip == nip, Activity.work_date == work_date, Activity.status.in_(OPEN_STATUSES)
-        )
-    )
-    return [(r.start_time, r.end_time) for r in rows]
+async def taken_spans(session: AsyncSession, nip: str, work_date: date,
+                      exclude_id: str | None = None) -> list[tuple[time, time]]:
+    stmt = sa.select(ActivityRow.start_time, ActivityRow.end_time).where(
+        ActivityRow.nip == nip, ActivityRow.work_date == work_date,
+        ActivityRow.status.in_([s.value for s in OCCUPYING]))
+    if exclude_id:
+        stmt = stmt.where(ActivityRow.id != exclude_id)
+    return [(r.start_time, r.end_time) for r in await session.execute(stmt)]
 
 
-async def get_activity(session: AsyncSession, activity_id: str) -> Activity | None:
-    return await session.get(Activity, activity_id)
+def _activity(row: ActivityRow) -> Activity:
+    return Activity(**{**row.model_dump(), "status": ActivityStatus(row.status)})
+
+
+async def get_activity(session: AsyncSession, activity_id: str, *, lock: bool = False) -> Activity | None:
+    stmt = sa.select(ActivityRow).where(ActivityRow.id == activity_id).execution_options(populate_existing=True)
+    row = (await session.scalars(stmt.with_for_update() if lock else stmt)).first()
+    return _activity(row) if row else None
+
+
+async def save_activity(session: AsyncSession, activity: Activity) -> None:
+    await upsert(session, ActivityRow, values_of(activity))
 
 
 async def list_month(session: AsyncSession, nip: str, first: date, last: date) -> list[Activity]:
     rows = await session.scalars(
-        sa.select(Activity)
-        .where(Activity.nip == nip, Activity.work_date >= first, Activity.work_date <= last)
-        .order_by(Activity.work_date, Activity.start_time)
+        sa.select(ActivityRow)
+        .where(ActivityRow.nip == nip, ActivityRow.work_date >= first, ActivityRow.work_date <= last)
+        .order_by(ActivityRow.work_date, ActivityRow.start_time)
     )
-    return list(rows)
+    return [_activity(r) for r in rows]
 
 
 async def is_closed(session: AsyncSession, work_date: date) -> bool:
@@ -79,5 +79,4 @@ async def is_closed(session: AsyncSession, work_date: date) -> bool:
 
 
 async def mark_closed(session: AsyncSession, period: str, closed_at: datetime) -> None:
-    if await session.get(ClosedPeriod, period) is None:
-        session.add(ClosedPeriod(period=period, closed_at=closed_at))
+    await upsert(session, ClosedPeriod, {"period": period, "closed_at": closed_at}, update=False)  # the first stands

@@ -30,20 +30,18 @@ class Employee(Base, table=True):
 
 
 class ActivityType(Base, table=True):
-    """Read model of scoring's catalog (catalog.activity-type.v1), every version, to validate type_code."""
+    """What intake needs of scoring's catalog (catalog.activity-type.v1), every version; pricing
+    stays with scoring."""
     __tablename__ = "activity_types"
     code: str = Field(primary_key=True, max_length=40)
     effective_from: date = Field(primary_key=True)
     name: str
-    unit: str = Field(max_length=10)
-    standard_minutes: int | None = None
-    points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
     evidence_required: bool = False
     allowed_position_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     active: bool = True
 
 
-class Activity(Base, table=True):
+class ActivityRow(Base, table=True):
     __tablename__ = "activities"
     __table_args__ = (sa.Index("ix_activities_nip_date", "nip", "work_date"),)
     id: str = Field(primary_key=True, max_length=36)
@@ -58,6 +56,7 @@ class Activity(Base, table=True):
     minutes: int | None = None
     points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
     decision_reason: str | None = Field(default=None, sa_type=sa.Text)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 

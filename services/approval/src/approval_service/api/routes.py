@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone  # noqa: F401 (date: used by a string annotation)
+from datetime import date, datetime  # noqa: F401 (date: used by a string annotation)
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from approval_service.domain.rules import DECIDED_STATUS, Conflict, Forbidden, check_decision
+from approval_service.application import tasks
+from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
-from kinerja_contracts.approval.v1 import ApprovalDecidedV1, Decision
-from kinerja_contracts.topics import APPROVAL_DECIDED
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 
 router = APIRouter(prefix="/v1")
@@ -54,7 +53,7 @@ class AuditOut(BaseModel):
     hash: str
 
 
-def _out(t) -> TaskOut:
+def _out(t: Task) -> TaskOut:
     return TaskOut(task_id=t.id, activity_id=t.activity_id, nip=t.nip, assignee_nip=t.assignee_nip,
                    status=t.status, type_code=t.type_code, date=t.work_date, minutes=t.minutes,
                    points=t.points, requested_at=t.requested_at, due_at=t.due_at, decided_at=t.decided_at,
@@ -73,28 +72,9 @@ async def inbox(request: Request, principal: CurrentPrincipal,
 @router.post("/approvals/{activity_id}/decision", response_model=TaskOut)
 async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> TaskOut:
     """Approve, reject or return one activity (reason required unless approve)."""
-    runtime = request.app.state.runtime
-    async with runtime.uow() as uow:
-        task = await repo.task_by_activity(uow.session, str(activity_id), lock=True)
-        if task is None:
-            raise HTTPException(404, detail="no approval task for this activity")
-        try:
-            check_decision(decision=body.decision, reason=body.reason, actor_nip=principal.nip,
-                           owner_nip=task.nip, assignee_nip=task.assignee_nip, status=task.status)
-        except Forbidden as exc:
-            raise HTTPException(403, detail=str(exc)) from None
-        except Conflict as exc:
-            raise HTTPException(409, detail=str(exc)) from None
-        now = datetime.now(timezone.utc)
-        reason = body.reason.strip() if body.reason else None
-        task.status, task.decided_at, task.decided_by, task.reason = DECIDED_STATUS[body.decision], now, principal.nip, reason
-        await repo.append_audit(uow.session, task=task, actor_nip=principal.nip, action=body.decision,
-                                reason=reason, at=now)
-        await uow.emit(APPROVAL_DECIDED, ApprovalDecidedV1(
-            task_id=uuid.UUID(task.id), activity_id=activity_id, nip=task.nip, approver_nip=principal.nip,
-            decision=Decision(body.decision), reason=reason, type_code=task.type_code,
-            work_date=task.work_date, minutes=task.minutes, points=task.points, decided_at=now,
-        ))
+    async with request.app.state.runtime.uow() as uow:
+        task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
+                                  decision=Decision(body.decision), reason=body.reason)
     return _out(task)
 
 

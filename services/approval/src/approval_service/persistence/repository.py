@@ -1,4 +1,4 @@
-"""Queries and writes of the approval service."""
+"""Queries and writes of the approval service: rows in, domain objects out."""
 
 from __future__ import annotations
 
@@ -7,41 +7,46 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from approval_service.domain.rules import PENDING, chain_hash
-from approval_service.persistence.tables import AuditEntry, Employee, Task
+from approval_service.domain.audit import GENESIS, chain_hash
+from approval_service.domain.task import Task, TaskStatus
+from approval_service.persistence.tables import AuditEntry, Employee, TaskRow
 from kinerja_contracts.org.v1 import EmployeeV1
+from kinerja_kit.persistence import upsert, values_of
 
-GENESIS = "0" * 64
 AUDIT_LOCK_ID = 727_002
 
 
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
-    row = await session.get(Employee, e.nip)
-    data = dict(name=e.name, unit_code=e.unit_code, supervisor_nip=e.supervisor_nip, active=e.active)
-    if row is None:
-        session.add(Employee(nip=e.nip, **data))
-    else:
-        for k, v in data.items():
-            setattr(row, k, v)
+    await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
+                                         supervisor_nip=e.supervisor_nip, active=e.active))
 
 
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
     return await session.get(Employee, nip)
 
 
+def _task(row: TaskRow) -> Task:
+    return Task(**{**row.model_dump(), "status": TaskStatus(row.status)})
+
+
 async def task_by_activity(session: AsyncSession, activity_id: str, *, lock: bool = False) -> Task | None:
-    stmt = sa.select(Task).where(Task.activity_id == activity_id)
+    stmt = sa.select(TaskRow).where(TaskRow.activity_id == activity_id).execution_options(populate_existing=True)
     if lock:
         stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).first()
+    row = (await session.scalars(stmt)).first()
+    return _task(row) if row else None
+
+
+async def save_task(session: AsyncSession, task: Task) -> None:
+    await upsert(session, TaskRow, values_of(task))
 
 
 async def inbox(session: AsyncSession, assignee: str, limit: int, offset: int) -> list[Task]:
     rows = await session.scalars(
-        sa.select(Task).where(Task.assignee_nip == assignee, Task.status == PENDING)
-        .order_by(Task.requested_at, Task.id).limit(limit).offset(offset)
+        sa.select(TaskRow).where(TaskRow.assignee_nip == assignee, TaskRow.status == TaskStatus.PENDING.value)
+        .order_by(TaskRow.requested_at, TaskRow.id).limit(limit).offset(offset)
     )
-    return list(rows)
+    return [_task(r) for r in rows]
 
 
 async def append_audit(session: AsyncSession, *, task: Task, actor_nip: str, action: str,

@@ -22,7 +22,7 @@ class Employee(Base, table=True):
     active: bool = True
 
 
-class Task(Base, table=True):
+class TaskRow(Base, table=True):
     __tablename__ = "tasks"
     __table_args__ = (sa.Index("ix_tasks_assignee_status", "assignee_nip", "status", "requested_at"),)
     id: str = Field(primary_key=True, max_length=36)

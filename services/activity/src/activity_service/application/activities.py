@@ -1,0 +1,60 @@
+"""Use cases of the activity log: load, call the domain, save, emit — in the caller's unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+from activity_service.domain.activity import Activity, Decision, IntakeContext
+from activity_service.persistence import repository as repo
+from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivitySubmittedV1
+from kinerja_contracts.approval.v1 import ApprovalDecidedV1
+from kinerja_contracts.topics import ACTIVITY_SUBMITTED
+from kinerja_kit.consumer import NotYetAvailable
+from kinerja_kit.errors import NotPermitted
+from kinerja_kit.outbox import UnitOfWork
+
+
+async def submit(uow: UnitOfWork, *, nip: str, type_code: str, work_date: date, start_time, end_time,
+                 quantity: int, description: str, today: date, backdate_working_days: int) -> Activity:
+    """Store a new activity and queue activity.submitted.v1 (201 only after the commit)."""
+    employee = await repo.get_employee(uow.session, nip, lock=True)
+    if employee is None or not employee.active:
+        raise NotPermitted("caller is not an active employee in the organisation data")
+    ctx = IntakeContext(
+        type_info=await repo.type_info(uow.session, type_code, work_date), position_kind=employee.position_kind,
+        today=today, backdate_working_days=backdate_working_days,
+        taken_spans=await repo.taken_spans(uow.session, nip, work_date),
+        period_closed=await repo.is_closed(uow.session, work_date),
+    )
+    now = datetime.now(timezone.utc)
+    activity = Activity.submit(ctx, id=str(uuid.uuid4()), nip=nip, type_code=type_code, work_date=work_date,
+                               start_time=start_time, end_time=end_time, quantity=quantity,
+                               description=description, now=now)
+    await repo.save_activity(uow.session, activity)
+    await uow.emit(ACTIVITY_SUBMITTED, ActivitySubmittedV1(
+        activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
+        work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
+        quantity=activity.quantity, description=activity.description, submitted_at=now,
+    ))
+    return activity
+
+
+async def _stored(uow: UnitOfWork, activity_id: str) -> Activity:
+    activity = await repo.get_activity(uow.session, activity_id, lock=True)
+    if activity is None:
+        raise NotYetAvailable(f"activity {activity_id} not stored yet")
+    return activity
+
+
+async def record_score(uow: UnitOfWork, event: ActivityScoredV1) -> None:
+    activity = await _stored(uow, str(event.activity_id))
+    activity.record_score(minutes=event.minutes, points=event.points, now=datetime.now(timezone.utc))
+    await repo.save_activity(uow.session, activity)
+
+
+async def record_decision(uow: UnitOfWork, event: ApprovalDecidedV1) -> None:
+    activity = await _stored(uow, str(event.activity_id))
+    activity.record_decision(decision=Decision(event.decision.value), reason=event.reason,
+                             now=datetime.now(timezone.utc))
+    await repo.save_activity(uow.session, activity)

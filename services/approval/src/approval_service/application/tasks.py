@@ -1,0 +1,73 @@
+"""Use cases of approval tasks: load, call the domain, save, emit — in the caller's unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from approval_service.domain.calendar import add_working_days
+from approval_service.domain.task import Decision, Task
+from approval_service.persistence import repository as repo
+from kinerja_contracts.activity.v1 import ActivityScoredV1
+from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalRequestedV1
+from kinerja_contracts.approval.v1 import Decision as WireDecision
+from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_REQUESTED
+from kinerja_kit.consumer import NotYetAvailable
+from kinerja_kit.errors import NotFound
+from kinerja_kit.outbox import UnitOfWork
+
+
+def due_at(now: datetime, sla_working_days: int, tz: ZoneInfo) -> datetime:
+    """Working days count in the region's time zone."""
+    return add_working_days(now.astimezone(tz), sla_working_days).astimezone(timezone.utc)
+
+
+async def route_scored(uow: UnitOfWork, event: ActivityScoredV1, sla_working_days: int, tz: ZoneInfo) -> None:
+    """Open a task with the employee's atasan langsung, or give a revision back to the approver."""
+    employee = await repo.get_employee(uow.session, event.nip)
+    if employee is None:
+        raise NotYetAvailable(f"employee {event.nip} not known yet")  # org event still on its way
+    now = datetime.now(timezone.utc)
+    due = due_at(now, sla_working_days, tz)
+    task = await repo.task_by_activity(uow.session, str(event.activity_id), lock=True)
+    if task is None:
+        task = Task.open(id=str(uuid.uuid4()), activity_id=str(event.activity_id), nip=event.nip,
+                         assignee_nip=employee.supervisor_nip, type_code=event.type_code,
+                         work_date=event.work_date, minutes=event.minutes, points=event.points,
+                         revision=event.revision, now=now, due_at=due)
+    elif not task.resubmit(revision=event.revision, type_code=event.type_code, work_date=event.work_date,
+                           minutes=event.minutes, points=event.points, now=now, due_at=due):
+        return  # a re-scoring of a revision already routed
+    await repo.save_task(uow.session, task)
+    if task.awaits_decision:
+        await uow.emit(APPROVAL_REQUESTED, ApprovalRequestedV1(
+            task_id=uuid.UUID(task.id), activity_id=event.activity_id, nip=event.nip,
+            approver_nip=task.assignee_nip, type_code=task.type_code, work_date=task.work_date,
+            minutes=task.minutes, points=task.points, requested_at=now, due_at=task.due_at,
+        ))
+
+
+async def cancel_for_withdrawal(uow: UnitOfWork, activity_id: str) -> None:
+    task = await repo.task_by_activity(uow.session, activity_id, lock=True)
+    if task is not None and task.cancel():
+        await repo.save_task(uow.session, task)
+
+
+async def decide(uow: UnitOfWork, *, activity_id: uuid.UUID, actor_nip: str, decision: Decision,
+                 reason: str | None) -> Task:
+    """The assignee's decision: the task, the audit trail and approval.decided.v1 in one commit."""
+    task = await repo.task_by_activity(uow.session, str(activity_id), lock=True)
+    if task is None:
+        raise NotFound("no approval task for this activity")
+    now = datetime.now(timezone.utc)
+    task.decide(actor_nip=actor_nip, decision=decision, reason=reason, now=now)
+    await repo.save_task(uow.session, task)
+    await repo.append_audit(uow.session, task=task, actor_nip=actor_nip, action=decision.value,
+                            reason=task.reason, at=now)
+    await uow.emit(APPROVAL_DECIDED, ApprovalDecidedV1(
+        task_id=uuid.UUID(task.id), activity_id=activity_id, nip=task.nip, approver_nip=actor_nip,
+        decision=WireDecision(decision.value), reason=task.reason, type_code=task.type_code,
+        work_date=task.work_date, minutes=task.minutes, points=task.points, decided_at=now,
+    ))
+    return task
