@@ -1,30 +1,26 @@
-"""Queries and writes of the scoring service."""
+"""Queries and writes of the scoring service: rows in, domain objects out."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
+from kinerja_kit.persistence import upsert, values_of
+from scoring_service.domain.score import Month, Score, ScoreStatus
 from scoring_service.domain.scoring import CatalogType
-from scoring_service.persistence.tables import CatalogEntry, Employee, MonthlyPerformance, Score
+from scoring_service.persistence.tables import CatalogEntry, Employee, MonthRow, ScoreRow
 
 
 async def upsert_catalog(session: AsyncSession, t: ActivityTypeV1) -> bool:
     """Store one catalog version; True when it was new or changed."""
-    row = await session.get(CatalogEntry, (t.code, t.effective_from))
-    data = t.model_dump(exclude={"effective_from", "code"})
-    data["unit"] = t.unit.value
-    if row is None:
-        session.add(CatalogEntry(code=t.code, effective_from=t.effective_from, **data))
-        return True
-    changed = any(getattr(row, k) != v for k, v in data.items())
-    for k, v in data.items():
-        setattr(row, k, v)
-    return changed
+    return await upsert(session, CatalogEntry, t.model_dump(mode="json") | {"effective_from": t.effective_from,
+                                                                           "points": t.points},
+                        only_if_changed=True) > 0
 
 
 async def catalog_versions(session: AsyncSession, code: str) -> list[CatalogType]:
@@ -43,14 +39,9 @@ async def current_catalog(session: AsyncSession, today: date) -> list[CatalogEnt
 
 
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
-    row = await session.get(Employee, e.nip)
-    data = dict(name=e.name, unit_code=e.unit_code, position_kind=e.position_kind.value,
-                kelas_jabatan=e.kelas_jabatan, supervisor_nip=e.supervisor_nip, active=e.active)
-    if row is None:
-        session.add(Employee(nip=e.nip, **data))
-    else:
-        for k, v in data.items():
-            setattr(row, k, v)
+    await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
+                                         position_kind=e.position_kind.value, kelas_jabatan=e.kelas_jabatan,
+                                         supervisor_nip=e.supervisor_nip, active=e.active))
 
 
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
@@ -59,34 +50,45 @@ async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
 
 async def approved_minutes_on(session: AsyncSession, nip: str, work_date: date, exclude_activity: str) -> int:
     total = await session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(Score.minutes), 0)).where(
-            Score.nip == nip, Score.work_date == work_date, Score.status == "approved",
-            Score.activity_id != exclude_activity,
+        sa.select(sa.func.coalesce(sa.func.sum(ScoreRow.minutes), 0)).where(
+            ScoreRow.nip == nip, ScoreRow.work_date == work_date, ScoreRow.status == ScoreStatus.APPROVED.value,
+            ScoreRow.activity_id != exclude_activity,
         )
     )
     return int(total or 0)
 
 
-async def get_score(session: AsyncSession, activity_id: str) -> Score | None:
-    return await session.get(Score, activity_id)
+async def get_score(session: AsyncSession, activity_id: str, *, lock: bool = False) -> Score | None:
+    stmt = sa.select(ScoreRow).where(ScoreRow.activity_id == activity_id).execution_options(populate_existing=True)
+    row = (await session.scalars(stmt.with_for_update() if lock else stmt)).first()
+    return Score(**{**row.model_dump(), "status": ScoreStatus(row.status)}) if row else None
 
 
-async def monthly_for_update(session: AsyncSession, nip: str, period: str, now: datetime) -> MonthlyPerformance:
-    row = await session.get(MonthlyPerformance, (nip, period), with_for_update=True)
+async def save_score(session: AsyncSession, score: Score) -> None:
+    await upsert(session, ScoreRow, values_of(score))
+
+
+async def month_for_update(session: AsyncSession, nip: str, period: str) -> Month:
+    row = await session.get(MonthRow, (nip, period), with_for_update=True, populate_existing=True)
     if row is None:
-        row = MonthlyPerformance(nip=nip, period=period, updated_at=now)
-        session.add(row)
-    return row
+        return Month(nip=nip, period=period)
+    return Month(nip=row.nip, period=row.period, approved_minutes=row.approved_minutes,
+                 approved_points=Decimal(row.approved_points), approved_activities=row.approved_activities,
+                 version=row.version)
 
 
-async def get_monthly(session: AsyncSession, nip: str, period: str) -> MonthlyPerformance | None:
-    return await session.get(MonthlyPerformance, (nip, period))
+async def save_month(session: AsyncSession, month: Month, now: datetime) -> None:
+    await upsert(session, MonthRow, values_of(month) | {"updated_at": now})
+
+
+async def get_monthly(session: AsyncSession, nip: str, period: str) -> MonthRow | None:
+    return await session.get(MonthRow, (nip, period))
 
 
 async def status_counts(session: AsyncSession, nip: str, first: date, last: date) -> dict[str, int]:
     rows = await session.execute(
-        sa.select(Score.status, sa.func.count()).where(
-            Score.nip == nip, Score.work_date >= first, Score.work_date <= last
-        ).group_by(Score.status)
+        sa.select(ScoreRow.status, sa.func.count()).where(
+            ScoreRow.nip == nip, ScoreRow.work_date >= first, ScoreRow.work_date <= last
+        ).group_by(ScoreRow.status)
     )
     return {status: n for status, n in rows}

@@ -38,7 +38,7 @@ class Employee(Base, table=True):
     active: bool = True
 
 
-class Score(Base, table=True):
+class ScoreRow(Base, table=True):
     __tablename__ = "scores"
     __table_args__ = (sa.Index("ix_scores_nip_date", "nip", "work_date"),)
     activity_id: str = Field(primary_key=True, max_length=36)
@@ -52,7 +52,7 @@ class Score(Base, table=True):
     scored_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
-class MonthlyPerformance(Base, table=True):
+class MonthRow(Base, table=True):
     __tablename__ = "monthly_performance"
     nip: str = Field(primary_key=True, max_length=18)
     period: str = Field(primary_key=True, max_length=7)

@@ -14,7 +14,7 @@ import sqlmodel
 revision: str = '7a60ebbf6c53'
 down_revision: Union[str, None] = None
 branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = 'kit_0001'  # the kit's outbox and inbox
 
 
 def upgrade() -> None:
@@ -45,13 +45,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_employees_supervisor_nip'), ['supervisor_nip'], unique=False)
         batch_op.create_index(batch_op.f('ix_employees_unit_code'), ['unit_code'], unique=False)
 
-    op.create_table('inbox',
-    sa.Column('consumer', sa.String(length=100), nullable=False),
-    sa.Column('event_id', sa.String(length=64), nullable=False),
-    sa.Column('topic', sa.String(length=200), nullable=False),
-    sa.Column('handled_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id')
-    )
     op.create_table('monthly_performance',
     sa.Column('nip', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
@@ -62,19 +55,6 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('nip', 'period')
     )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('topic', sa.String(length=200), nullable=False),
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('payload', sa.Text(), nullable=False),
-    sa.Column('headers', sa.JSON(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_unsent', ['sent_at', 'id'], unique=False)
-
     op.create_table('scores',
     sa.Column('activity_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('nip', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
@@ -99,12 +79,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_scores_nip_date')
 
     op.drop_table('scores')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_unsent')
-
-    op.drop_table('outbox')
     op.drop_table('monthly_performance')
-    op.drop_table('inbox')
     with op.batch_alter_table('employees', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_employees_unit_code'))
         batch_op.drop_index(batch_op.f('ix_employees_supervisor_nip'))

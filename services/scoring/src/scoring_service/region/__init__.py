@@ -1,4 +1,5 @@
-"""The region's scoring configuration: packaged default, or KINERJA_REGION_CONFIG_DIR/catalog.json."""
+"""The region's scoring configuration: the packaged default beside this file, or
+KINERJA_REGION_CONFIG_DIR/catalog.json. Numbers are read as exact Decimals."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ class RegionConfig:
 
 
 def load_region(config_dir: str | None) -> RegionConfig:
-    path = Path(config_dir) / "catalog.json" if config_dir else Path(__file__).parent / "region" / "catalog.json"
-    raw = json.loads(path.read_text())
+    path = Path(config_dir) / "catalog.json" if config_dir else Path(__file__).parent / "catalog.json"
+    raw = json.loads(path.read_text(), parse_float=Decimal)
     effective = raw["effective_from"]
     types = [ActivityTypeV1.model_validate({"effective_from": effective, **t}) for t in raw["types"]]
     return RegionConfig(
@@ -38,5 +39,5 @@ def load_region(config_dir: str | None) -> RegionConfig:
         minutes_per_workday=int(raw["minutes_per_workday"]),
         holidays=frozenset(date.fromisoformat(d) for d in raw.get("holidays", [])),
         types=types,
-        target_points=Decimal(str(raw.get("target_points", 100))),
+        target_points=Decimal(raw.get("target_points", 100)),
     )
