@@ -24,8 +24,8 @@ import sqlalchemy as sa
 import tpp_service
 from kinerja_kit.db import Database
 from kinerja_kit.outbox import UnitOfWork
-from tpp_service.domain.rules import load_rule_sets
-from tpp_service.period_close import close
+from tpp_service.application.period_close import close
+from tpp_service.region import load_rule_sets
 from tpp_service.persistence.tables import AttendanceInput, Employee, PerformanceInput, metadata
 
 PERIOD = "2026-10"
@@ -85,7 +85,7 @@ async def main() -> None:
         rules = load_rule_sets(None)
         started = time.perf_counter()
         async with UnitOfWork(db, "bench") as uow:
-            row = await close(uow, PERIOD, rules, "199901012024011001")
+            row = await close(uow, PERIOD, rules, "199901012024011001", today=date.today(), allow_early=True)
         close_s = time.perf_counter() - started
         async with db.sessions() as s:
             payload = await s.scalar(sa.select(db.outbox.c.payload).where(db.outbox.c.topic == "tpp.computed.v1").limit(1))

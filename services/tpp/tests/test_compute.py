@@ -3,7 +3,10 @@ from decimal import Decimal
 import pytest
 
 from tpp_service.domain.compute import AttendanceDay, TppInputs, compute_tpp, discipline_deductions, rupiah
-from tpp_service.domain.rules import load_rule_sets, rule_set_for
+from kinerja_kit.errors import InvalidField
+from tpp_service.domain.compute import missing_checks
+from tpp_service.domain.rules import rule_set_for
+from tpp_service.region import load_rule_sets
 
 RULES = load_rule_sets(None)[0]
 
@@ -72,5 +75,12 @@ def test_discipline_bands_and_floor_at_zero():
 def test_rule_set_selection_by_effective_date():
     from datetime import date
     assert rule_set_for([RULES], date(2026, 5, 1)) is RULES
-    with pytest.raises(LookupError):
+    with pytest.raises(InvalidField) as e:
         rule_set_for([RULES], date(2025, 12, 1))
+    assert e.value.field == "period"
+
+
+def test_missing_checks_count_only_on_days_due_at_work():
+    assert missing_checks("hadir", False, True) == (True, False)
+    assert missing_checks("terlambat", True, False) == (False, True)
+    assert missing_checks("cuti", False, False) == (False, False)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from kinerja_kit.service import ServiceRuntime, create_service_app, run
 from kinerja_kit.settings import ServiceSettings
 from tpp_service.api.routes import router
-from tpp_service.domain.rules import load_rule_sets
+from tpp_service.region import load_rule_sets
 from tpp_service.handlers.consumers import register
 from tpp_service.persistence.tables import metadata
 

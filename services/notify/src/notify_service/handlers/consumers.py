@@ -8,7 +8,7 @@ from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_ESCALATED, APPRO
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 from notify_service.domain import messages
-from notify_service.persistence.tables import Notification
+from notify_service.persistence import repository as repo
 
 ROUTES = {
     APPROVAL_REQUESTED: messages.approval_requested,
@@ -25,8 +25,5 @@ def register(group: ConsumerGroup) -> None:
 
 def _store(render):
     async def handle(uow: UnitOfWork, event, meta: EventMeta) -> None:
-        now = datetime.now(timezone.utc)
-        for m in render(event):
-            uow.session.add(Notification(recipient_nip=m.recipient_nip, kind=m.kind, title=m.title, body=m.body,
-                                         data=m.data, source_event_id=meta.event_id, created_at=now))
+        await repo.store(uow.session, render(event), meta.event_id, datetime.now(timezone.utc))
     return handle

@@ -10,12 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from kinerja_contracts.tpp.v1 import BreakdownLine
+from kinerja_contracts.tpp.v1 import TppComputedV1
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
-from kinerja_kit.http import FieldError
-from tpp_service.period_close import AlreadyClosed, close, compute_all, month_bounds, to_event, utcnow
+from tpp_service.application.period_close import close, compute_all, to_event, utcnow
+from tpp_service.domain.period import Period, PeriodStatus
 from tpp_service.persistence import repository as repo
-from tpp_service.persistence.tables import Period as PeriodRow
 
 router = APIRouter(prefix="/v1")
 PeriodParam = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
@@ -32,29 +31,15 @@ class PeriodOut(BaseModel):
     closed_by: str
 
 
-class SlipOut(BaseModel):
-    nip: str
-    period: str
-    revision: int
+class SlipOut(TppComputedV1):
+    """The payroll record of tpp.computed.v1, plus whether it is final."""
+    revision: int  # 0 for a preview
     status: str  # "final" (period closed) or "preview" (inputs so far, nothing stored)
-    name: str
-    unit_code: str
-    employee_type: str
-    kelas_jabatan: int
-    base_amount: int
-    kinerja_amount: int
-    disiplin_amount: int
-    deductions: int
-    total_amount: int
-    productivity: Decimal
-    discipline_factor: Decimal
-    rule_set: str
-    breakdown: list[BreakdownLine]
-    computed_at: datetime
 
 
-def _period_out(p: PeriodRow) -> PeriodOut:
-    return PeriodOut(**p.model_dump())
+def _period_out(p: Period) -> PeriodOut:
+    return PeriodOut(period=p.period, status=p.status, revision=p.revision, employee_count=p.employee_count,
+                     total_amount=p.total_amount, closed_at=p.closed_at, closed_by=p.closed_by)
 
 
 @router.post("/periods/{period}/close", response_model=PeriodOut)
@@ -63,20 +48,10 @@ async def close_period(
     allow_early: Annotated[bool, Query(description="close the running month before it ends (e.g. December)")] = False,
 ) -> PeriodOut:
     """Compute every active employee's TPP for the period and publish tpp.computed.v1 (revision 1)."""
-    first, last = month_bounds(period)
     today = datetime.now(ZoneInfo(request.app.state.tpp_settings.timezone)).date()
-    if first > today:
-        raise FieldError("period", "the month has not started")
-    if last >= today and not allow_early:
-        raise FieldError("period", "the month has not ended; pass allow_early=true to close it now")
-    runtime, rule_sets = request.app.state.runtime, request.app.state.rule_sets
-    async with runtime.uow() as uow:
-        try:
-            row = await close(uow, period, rule_sets, principal.nip)
-        except AlreadyClosed:
-            raise HTTPException(409, detail=f"period {period} is already closed") from None
-        except LookupError as exc:
-            raise FieldError("period", str(exc)) from None
+    async with request.app.state.runtime.uow() as uow:
+        row = await close(uow, period, request.app.state.rule_sets, principal.nip, today=today,
+                          allow_early=allow_early)
     return _period_out(row)
 
 
@@ -85,7 +60,7 @@ async def get_period(period: PeriodParam, request: Request,
                      principal: Principal = require_roles(*READ_ALL_ROLES)) -> PeriodOut:
     async with request.app.state.runtime.db.sessions() as session:
         row = await repo.get_period(session, period)
-    if row is None:
+    if row.status != PeriodStatus.CLOSED:
         raise HTTPException(404, detail=f"period {period} is not closed")
     return _period_out(row)
 
@@ -99,12 +74,9 @@ async def slip(period: PeriodParam, nip: str, request: Request, principal: Curre
         row = await repo.latest_computation(session, period, nip)
         if row is not None:
             return SlipOut(**row.model_dump(), status="final")
-        if await repo.get_period(session, period) is not None:
+        if (await repo.get_period(session, period)).status == PeriodStatus.CLOSED:
             raise HTTPException(404, detail="slip not found")
-        try:
-            rules, results = await compute_all(session, period, request.app.state.rule_sets, only_nip=nip)
-        except LookupError as exc:
-            raise FieldError("period", str(exc)) from None
+        rules, results = await compute_all(session, period, request.app.state.rule_sets, only_nip=nip)
     if not results:
         raise HTTPException(404, detail="slip not found")
     ev = to_event(*results[0], period, 1, rules, utcnow())

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from kinerja_contracts.tpp.v1 import BreakdownLine
 from tpp_service.domain.rules import RuleSet
 
 RUPIAH = Decimal(1)
@@ -22,6 +21,15 @@ def rupiah(x: Decimal) -> int:
 
 def fmt_rp(x: int) -> str:
     return f"Rp{x:,}".replace(",", ".")
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    """One line of the slip's explanation: a stable code, the value as text, the rule behind it."""
+    code: str
+    label: str
+    value: str
+    rule: str
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,16 @@ class TppResult:
     total_amount: int
     productivity: Decimal
     discipline_factor: Decimal
-    breakdown: list[BreakdownLine]
+    breakdown: list[SlipLine]
+
+
+WORKING_STATUSES = frozenset({"hadir", "terlambat", "pulang_cepat"})
+
+
+def missing_checks(status: str, has_check_in: bool, has_check_out: bool) -> tuple[bool, bool]:
+    """(no check-in, no check-out) on a day the employee was due at work (TL4 / PSW4)."""
+    working = status in WORKING_STATUSES
+    return working and not has_check_in, working and not has_check_out
 
 
 def _band(rules: RuleSet, minutes: int) -> Decimal:
@@ -113,24 +130,24 @@ def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
 
     pct = lambda x: f"{(x * 100).normalize():f}%"  # noqa: E731
     lines = [
-        BreakdownLine(code="base", label="Basis TPP (B)", value=fmt_rp(base_amount),
+        SlipLine(code="base", label="Basis TPP (B)", value=fmt_rp(base_amount),
                       rule=f"kelas {inp.kelas_jabatan}: {fmt_rp(int(base_kelas))} x status {inp.employee_type} "
                            f"{status_factor} x {inp.days_in_post}/{inp.days_in_month} hari"),
-        BreakdownLine(code="productivity", label="Produktivitas (K)", value=str(k.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
+        SlipLine(code="productivity", label="Produktivitas (K)", value=str(k.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
                       rule=f"min({inp.approved_minutes}, {cap}) / {target} menit "
                            f"({inp.workdays} hari kerja x {rules.minutes_per_workday}, {absent_days} hari tanpa keterangan)"),
-        BreakdownLine(code="kinerja", label="TPP kinerja", value=fmt_rp(kinerja),
+        SlipLine(code="kinerja", label="TPP kinerja", value=fmt_rp(kinerja),
                       rule=f"B x {pct(rules.kinerja_share)} x K (K eksak, ditampilkan 5 desimal), "
                            "dibulatkan ke rupiah (half-up)"),
-        BreakdownLine(code="discipline_factor", label="Faktor disiplin (D)", value=str(d.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
+        SlipLine(code="discipline_factor", label="Faktor disiplin (D)", value=str(d.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
                       rule="1 - (" + (" + ".join(f"{c} {p}%" for c, p in items) or "0") + ")"),
-        BreakdownLine(code="disiplin", label="TPP disiplin", value=fmt_rp(disiplin),
+        SlipLine(code="disiplin", label="TPP disiplin", value=fmt_rp(disiplin),
                       rule=f"B x {pct(rules.disiplin_share)} x D, dibulatkan ke rupiah (half-up)"),
     ]
     if sanction:
-        lines.append(BreakdownLine(code="sanction", label="Potongan hukuman disiplin", value=fmt_rp(sanction),
+        lines.append(SlipLine(code="sanction", label="Potongan hukuman disiplin", value=fmt_rp(sanction),
                                    rule=f"(kinerja + disiplin) x {inp.sanction_cut_percent}%"))
-    lines.append(BreakdownLine(code="total", label="TPP bruto", value=fmt_rp(total),
+    lines.append(SlipLine(code="total", label="TPP bruto", value=fmt_rp(total),
                                rule="kinerja + disiplin - potongan"))
     return TppResult(base_amount=base_amount, kinerja_amount=kinerja, disiplin_amount=disiplin,
                      deductions=sanction, total_amount=total,

@@ -13,10 +13,12 @@ from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
 from kinerja_contracts.topics import ATTENDANCE_RECORDED, DISCIPLINE_SANCTIONED, ORG_EMPLOYEE, PERFORMANCE_MONTHLY
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
+from kinerja_kit.persistence import upsert
+from tpp_service.domain.compute import missing_checks
+from tpp_service.domain.period import PeriodStatus
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import AttendanceInput, Employee, PerformanceInput, SanctionInput
 
-WORKING_STATUSES = {"hadir", "terlambat", "pulang_cepat"}
 INPUTS_AFTER_CLOSE = Counter("kinerja_tpp_inputs_after_close_total", "Inputs received for an already closed period",
                              ["topic"])
 log = logging.getLogger(__name__)
@@ -25,33 +27,34 @@ log = logging.getLogger(__name__)
 def register(group: ConsumerGroup) -> None:
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow: UnitOfWork, e: EmployeeV1, meta: EventMeta) -> None:
-        await repo.upsert(uow.session, Employee, e.nip, nip=e.nip, name=e.name, unit_code=e.unit_code,
-                          kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type.value, active=e.active)
+        await upsert(uow.session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
+                                                 kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type.value,
+                                                 active=e.active))
 
     @group.handler(PERFORMANCE_MONTHLY)
     async def on_performance(uow: UnitOfWork, p: PerformanceMonthlyV1, meta: EventMeta) -> None:
-        if await repo.get_period(uow.session, p.period) is not None:
+        if (await repo.get_period(uow.session, p.period)).status == PeriodStatus.CLOSED:
             # Stored, but paid only by a correction revision (not built yet): make it visible.
             INPUTS_AFTER_CLOSE.labels("performance.monthly.v1").inc()
             log.warning("performance of %s for closed period %s arrived after the close", p.nip, p.period)
-        current = await uow.session.get(PerformanceInput, (p.nip, p.period))
-        if current is not None and current.version >= p.version:
-            return  # an older version arriving late never overwrites a newer one
-        await repo.upsert(uow.session, PerformanceInput, (p.nip, p.period), nip=p.nip, period=p.period,
-                          approved_minutes=p.approved_minutes, approved_points=p.approved_points,
-                          workdays=p.workdays, target_minutes=p.target_minutes, version=p.version)
+        # An older version arriving late never overwrites a newer one.
+        await upsert(uow.session, PerformanceInput,
+                     dict(nip=p.nip, period=p.period, approved_minutes=p.approved_minutes,
+                          approved_points=p.approved_points, workdays=p.workdays, target_minutes=p.target_minutes,
+                          version=p.version),
+                     where=lambda table, new: table.c.version < new.version)
 
     @group.handler(ATTENDANCE_RECORDED)
     async def on_attendance(uow: UnitOfWork, a: AttendanceRecordedV1, meta: EventMeta) -> None:
-        working = a.status.value in WORKING_STATUSES
-        await repo.upsert(uow.session, AttendanceInput, (a.nip, a.work_date), nip=a.nip, work_date=a.work_date,
-                          status=a.status.value, late_minutes=a.late_minutes,
-                          early_leave_minutes=a.early_leave_minutes,
-                          missing_check_in=working and a.check_in is None,
-                          missing_check_out=working and a.check_out is None, apel_missed=a.apel_missed)
+        no_in, no_out = missing_checks(a.status.value, a.check_in is not None, a.check_out is not None)
+        await upsert(uow.session, AttendanceInput,
+                     dict(nip=a.nip, work_date=a.work_date, status=a.status.value, late_minutes=a.late_minutes,
+                          early_leave_minutes=a.early_leave_minutes, missing_check_in=no_in,
+                          missing_check_out=no_out, apel_missed=a.apel_missed))
 
     @group.handler(DISCIPLINE_SANCTIONED)
     async def on_sanction(uow: UnitOfWork, s: DisciplineSanctionedV1, meta: EventMeta) -> None:
-        await repo.upsert(uow.session, SanctionInput, str(s.sanction_id), sanction_id=str(s.sanction_id),
-                          nip=s.nip, cut_percent=s.cut_percent, effective_from=s.effective_from,
-                          effective_until=s.effective_until, regulation=s.regulation)
+        await upsert(uow.session, SanctionInput,
+                     dict(sanction_id=str(s.sanction_id), nip=s.nip, cut_percent=s.cut_percent,
+                          effective_from=s.effective_from, effective_until=s.effective_until,
+                          regulation=s.regulation))

@@ -8,18 +8,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kinerja_kit.persistence import upsert, values_of
+from tpp_service.domain.period import Period, PeriodStatus
 from tpp_service.persistence.tables import (
-    AttendanceInput, Computation, Employee, PerformanceInput, Period, SanctionInput,
+    AttendanceInput, Computation, Employee, PerformanceInput, PeriodRow, SanctionInput,
 )
-
-
-async def upsert(session: AsyncSession, model, key, **values) -> None:
-    row = await session.get(model, key)
-    if row is None:
-        session.add(model(**values))
-    else:
-        for k, v in values.items():
-            setattr(row, k, v)
 
 
 def _for(stmt, column, nip: str | None):
@@ -58,8 +51,16 @@ async def sanctions_by_nip(session: AsyncSession, first: date, last: date,
     return out
 
 
-async def get_period(session: AsyncSession, period: str, *, lock: bool = False) -> Period | None:
-    return await session.get(Period, period, with_for_update=lock)
+async def get_period(session: AsyncSession, period: str, *, lock: bool = False) -> Period:
+    """The period's state; a month never closed has no row and is open."""
+    row = await session.get(PeriodRow, period, with_for_update=lock, populate_existing=True)
+    if row is None:
+        return Period(period=period)
+    return Period(**{**row.model_dump(), "status": PeriodStatus(row.status)})
+
+
+async def save_period(session: AsyncSession, p: Period) -> None:
+    await upsert(session, PeriodRow, values_of(p))
 
 
 async def latest_computation(session: AsyncSession, period: str, nip: str) -> Computation | None:

@@ -57,7 +57,7 @@ class SanctionInput(Base, table=True):
     regulation: str
 
 
-class Period(Base, table=True):
+class PeriodRow(Base, table=True):
     __tablename__ = "periods"
     period: str = Field(primary_key=True, max_length=7)
     status: str = Field(max_length=10)

@@ -4,7 +4,6 @@ store the computations and publish the payroll events in one transaction."""
 from __future__ import annotations
 
 import asyncio
-import calendar
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -12,21 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
-from kinerja_contracts.tpp.v1 import TppComputedV1, TppPeriodClosedV1
+from kinerja_contracts.tpp.v1 import BreakdownLine, TppComputedV1, TppPeriodClosedV1
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
+from tpp_service.domain.period import Period, month_bounds, weekdays
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
-from tpp_service.persistence.tables import Computation, Employee, Period
-
-
-def month_bounds(period: str) -> tuple[date, date]:
-    year, month = map(int, period.split("-"))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-
-
-def weekdays(first: date, last: date) -> int:
-    return sum(1 for n in range((last - first).days + 1) if date.fromordinal(first.toordinal() + n).weekday() < 5)
+from tpp_service.persistence.tables import Computation, Employee
 
 
 async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet],
@@ -57,12 +48,14 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
 
 
 def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleSet, now: datetime) -> TppComputedV1:
+    """The payroll record of one employee's result."""
     return TppComputedV1(
         nip=e.nip, period=period, revision=revision, name=e.name, unit_code=e.unit_code,
         employee_type=e.employee_type, kelas_jabatan=e.kelas_jabatan, base_amount=r.base_amount,
         kinerja_amount=r.kinerja_amount, disiplin_amount=r.disiplin_amount, deductions=r.deductions,
         total_amount=r.total_amount, productivity=r.productivity, discipline_factor=r.discipline_factor,
-        rule_set=rules.label, breakdown=r.breakdown, computed_at=now,
+        rule_set=rules.label, computed_at=now,
+        breakdown=[BreakdownLine(code=b.code, label=b.label, value=b.value, rule=b.rule) for b in r.breakdown],
     )
 
 
@@ -77,28 +70,24 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class AlreadyClosed(Exception):
-    pass
-
-
-async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_by: str) -> Period:
+async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_by: str, *,
+                today: date, allow_early: bool = False) -> Period:
     """Close `period`: store every active employee's computation (revision 1) and queue
     tpp.computed.v1 for each and tpp.period.closed.v1, all in the caller's transaction."""
     if uow.db.is_postgres:  # two admins closing at once: the second waits, then sees it closed
         await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("tpp-close:" + period))))
-    if await repo.get_period(uow.session, period, lock=True):
-        raise AlreadyClosed(period)
+    state = await repo.get_period(uow.session, period, lock=True)
+    state.check_closable(today=today, allow_early=allow_early)
     rules, results = await compute_all(uow.session, period, rule_sets)
     now = utcnow()
     events = [to_event(employee, result, period, 1, rules, now) for employee, result in results]
     if events:
         await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
     await uow.emit_many(TPP_COMPUTED, events)
-    total = sum(ev.total_amount for ev in events)
-    row = Period(period=period, status="closed", revision=1, employee_count=len(events),
-                 total_amount=total, closed_at=now, closed_by=closed_by)
-    uow.session.add(row)
+    state.close(employee_count=len(events), total_amount=sum(ev.total_amount for ev in events),
+                closed_by=closed_by, now=now)
+    await repo.save_period(uow.session, state)
     await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
-        period=period, revision=1, employee_count=len(events), total_amount=total,
-        closed_by=closed_by, closed_at=now))
-    return row
+        period=period, revision=state.revision, employee_count=state.employee_count,
+        total_amount=state.total_amount, closed_by=closed_by, closed_at=now))
+    return state

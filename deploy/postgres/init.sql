@@ -1,6 +1,8 @@
 -- Runs once, on the first start of an empty PostgreSQL data volume (docker-entrypoint-initdb.d).
 -- One database and one login role per service: a service can reach only its own data.
--- The passwords are for the local compose stack only; production takes the URLs from Secrets.
+-- The one script for both local stacks: docker-compose.yml mounts it, and the local cluster
+-- (deploy/k8s/overlays/local) gets it as the ConfigMap postgres-init from ./kustomization.yaml.
+-- The passwords are for those local stacks only; production takes the URLs from Secrets.
 CREATE ROLE kinerja_activity LOGIN PASSWORD 'kinerja_activity';
 CREATE ROLE kinerja_scoring  LOGIN PASSWORD 'kinerja_scoring';
 CREATE ROLE kinerja_approval LOGIN PASSWORD 'kinerja_approval';
