@@ -15,6 +15,7 @@ from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
 from kinerja_kit.consumer import MESSAGES, ConsumerGroup, PermanentError
 from kinerja_kit.db import Database, kit_tables
+from kinerja_kit.errors import TransitionRefused
 from kinerja_kit.kafka import build_broker
 from kinerja_kit.outbox import OutboxRelay, UnitOfWork
 from kinerja_kit.settings import ServiceSettings
@@ -89,13 +90,15 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
             raise ConnectionError("database down a while")  # past 5 in-place tries: nack, seek, redeliver
         if event.name == "reject":
             raise PermanentError("breaks an invariant")
+        if event.name == "refused":
+            raise TransitionRefused("task", "approved", "approve")  # a domain refusal: dead-lettered
         await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=event.nip))
 
     group.subscribe()
     await broker.start()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
-    dup, flaky, bad_body, no_id, rejected, bad_bytes, stubborn = (new_nip() for _ in range(7))
+    dup, flaky, bad_body, no_id, rejected, bad_bytes, stubborn, refused = (new_nip() for _ in range(8))
     try:
         def hdrs(**kw):
             h = make_headers(event_type="org.employee", schema_version=1, producer="test", **kw)
@@ -115,6 +118,8 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
                                      headers=[("schema-version", b"1")])
         await producer.send_and_wait(ORG_EMPLOYEE, employee(rejected, "reject").model_dump_json().encode(),
                                      key=rejected.encode(), headers=hdrs())
+        await producer.send_and_wait(ORG_EMPLOYEE, employee(refused, "refused").model_dump_json().encode(),
+                                     key=refused.encode(), headers=hdrs())
         await producer.send_and_wait(ORG_EMPLOYEE, employee(bad_bytes).model_dump_json().encode(),
                                      key=bad_bytes.encode(), headers=[("event-id", b"\xff\xfe"), ("schema-version", b"1")])
 
@@ -136,15 +141,16 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
         assert calls[dup] == 1 and duplicates_seen() == 1
         assert got.get(stubborn) == 1 and calls[stubborn] == 8, "nacked after 5 tries, redelivered, not skipped"
         assert bad_body not in got and rejected not in got and no_id not in got and bad_bytes not in got
+        assert refused not in got and calls[refused] == 1, "a domain refusal is not retried"
 
         dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
-                                lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes))
+                                lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes, refused))
         for _ in range(20):
-            if len(dead) >= 4:
+            if len(dead) >= 5:
                 break
             await asyncio.sleep(0.5)
             dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE),
-                                    lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes))
+                                    lambda r: r.key and r.key.decode() in (bad_body, no_id, rejected, bad_bytes, refused))
         reasons = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
         assert reasons[bad_body]["dlq-error-class"] == "ValidationError"
         assert "name" in reasons[bad_body]["dlq-error-message"]
@@ -152,6 +158,8 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
         assert reasons[rejected]["dlq-error-class"] == "PermanentError"
         assert reasons[rejected]["dlq-original-topic"] == ORG_EMPLOYEE
         assert reasons[bad_bytes]["dlq-error-class"] == "BadHeaders"
+        assert reasons[refused]["dlq-error-class"] == "TransitionRefused"
+        assert reasons[refused]["dlq-error-message"] == "task is approved: cannot approve"
     finally:
         await producer.stop()
         await broker.stop()

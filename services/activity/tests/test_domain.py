@@ -87,9 +87,9 @@ def test_a_late_score_keeps_a_later_state(status):
     assert a.status == status and a.minutes == 60
 
 
-@pytest.mark.parametrize("decision, outcome", [(Decision.APPROVE, ActivityStatus.APPROVED),
-                                               (Decision.REJECT, ActivityStatus.REJECTED),
-                                               (Decision.RETURN, ActivityStatus.RETURNED)])
+@pytest.mark.parametrize("decision, outcome", [(Decision.approve, ActivityStatus.APPROVED),
+                                               (Decision.reject, ActivityStatus.REJECTED),
+                                               (Decision.return_, ActivityStatus.RETURNED)])
 @pytest.mark.parametrize("status", list(ActivityStatus))
 def test_a_decision_mirrors_the_approval_service(decision, outcome, status):
     a = activity(status)

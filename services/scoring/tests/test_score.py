@@ -42,9 +42,9 @@ def test_approved_work_is_never_repriced():
     assert s.minutes == 240
 
 
-@pytest.mark.parametrize("decision, outcome, counts", [(Decision.APPROVE, ScoreStatus.APPROVED, True),
-                                                       (Decision.REJECT, ScoreStatus.REJECTED, False),
-                                                       (Decision.RETURN, ScoreStatus.RETURNED, False)])
+@pytest.mark.parametrize("decision, outcome, counts", [(Decision.approve, ScoreStatus.APPROVED, True),
+                                                       (Decision.reject, ScoreStatus.REJECTED, False),
+                                                       (Decision.return_, ScoreStatus.RETURNED, False)])
 def test_a_decision_sets_the_status_and_only_an_approval_counts(decision, outcome, counts):
     s = score()
     assert s.decide(decision) is counts and s.status == outcome
@@ -71,7 +71,7 @@ def test_month_counts_minutes_within_the_days_cap_and_every_point():
     m = Month(nip=NIP, period="2026-11")
     s = score(minutes=240)
     s.points = Decimal("1.5")
-    s.decide(Decision.APPROVE)
+    s.decide(Decision.approve)
     m.count(s, approved_before_that_day=300, daily_cap_minutes=450)
     assert (m.approved_minutes, m.approved_points, m.approved_activities, m.version) == (150, Decimal("1.5"), 1, 1)
 

@@ -3,9 +3,13 @@ and the FastAPI app whose lifespan starts them and stops them in reverse order."
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
@@ -104,6 +108,45 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
     FastAPIInstrumentor.instrument_app(app, tracer_provider=trace.get_tracer_provider(),
                                        excluded_urls="/metrics,/health/live,/health/ready")
     return app
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service: its name, default port, settings, tables, migrations, routes and
+    `wire(runtime, app)`, which registers its consumers and puts its region data on `app.state`.
+    A service's main.py is one ServiceSpec; the kit builds the process from it."""
+
+    name: str
+    port: int
+    settings: type[ServiceSettings]
+    metadata: sa.MetaData
+    routers: list[APIRouter]
+    wire: Callable[[ServiceRuntime, FastAPI], None]
+    display_name: str = ""  # in the OpenAPI title; the name by default
+
+    @property
+    def title(self) -> str:
+        return f"Kinerja {self.display_name or self.name}"
+
+    @property
+    def migrations(self) -> str:
+        """The service package's `migrations/` folder (`<name>_service/migrations`)."""
+        return str(Path(importlib.import_module(f"{self.name}_service").__file__).parent / "migrations")
+
+    def load_settings(self, **overrides: Any) -> ServiceSettings:
+        return self.settings.for_service(self.name, self.port, **overrides)
+
+    def create_app(self, settings: ServiceSettings | None = None) -> FastAPI:
+        settings = settings or self.load_settings()
+        runtime = ServiceRuntime(settings, self.metadata, self.migrations)
+        app = create_service_app(runtime, title=self.title, routers=self.routers)
+        app.state.settings = settings
+        self.wire(runtime, app)
+        return app
+
+    def main(self) -> None:
+        settings = self.load_settings()
+        run(self.create_app(settings), settings)
 
 
 def run(app: FastAPI, settings: ServiceSettings) -> None:

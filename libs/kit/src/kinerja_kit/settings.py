@@ -7,7 +7,9 @@ KINERJA_TPP_HTTP_PORT, which wins over the shared one."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +45,11 @@ class ServiceSettings(BaseSettings):
     consumer_retry_base_seconds: float = 0.2
     consumer_retry_max_seconds: float = 30.0
     region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
+    timezone: str = Field(default="Asia/Jakarta", description="the region's time zone (dates, working days)")
+
+    def today(self) -> date:
+        """Today's date in the region's time zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @classmethod
     def for_service(cls, service: str, default_port: int, **overrides: Any) -> "ServiceSettings":

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from activity_service.api.routes import router
 from activity_service.handlers.consumers import register
 from activity_service.persistence.tables import metadata
-from kinerja_kit.service import ServiceRuntime, create_service_app, run
+from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
-
-DEFAULT_PORT = 8001
 
 
 class ActivitySettings(ServiceSettings):
-    timezone: str = "Asia/Jakarta"
     backdate_working_days: int = 3
 
 
-def load_settings(**overrides) -> ActivitySettings:
-    return ActivitySettings.for_service("activity", DEFAULT_PORT, **overrides)
-
-
-def create_app(settings: ActivitySettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
+def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     register(runtime.consumers)
-    app = create_service_app(runtime, title="Kinerja activity", routers=[router])
-    app.state.activity_settings = settings
-    return app
 
 
-def main() -> None:
-    settings = load_settings()
-    run(create_app(settings), settings)
-
+SERVICE = ServiceSpec(name="activity", port=8001, settings=ActivitySettings, metadata=metadata, routers=[router], wire=wire)
+load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -10,32 +9,21 @@ from fastapi import FastAPI
 from approval_service.api.routes import router
 from approval_service.handlers.consumers import register
 from approval_service.persistence.tables import metadata
-from kinerja_kit.service import ServiceRuntime, create_service_app, run
+from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
-
-DEFAULT_PORT = 8003
 
 
 class ApprovalSettings(ServiceSettings):
     sla_working_days: int = 3
-    timezone: str = "Asia/Jakarta"
 
 
-def load_settings(**overrides) -> ApprovalSettings:
-    return ApprovalSettings.for_service("approval", DEFAULT_PORT, **overrides)
-
-
-def create_app(settings: ApprovalSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
+def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
+    settings = runtime.settings
     register(runtime.consumers, settings.sla_working_days, ZoneInfo(settings.timezone))
-    return create_service_app(runtime, title="Kinerja approval", routers=[router])
 
 
-def main() -> None:
-    settings = load_settings()
-    run(create_app(settings), settings)
-
+SERVICE = ServiceSpec(name="approval", port=8003, settings=ApprovalSettings, metadata=metadata, routers=[router], wire=wire)
+load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":
     main()

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
-from kinerja_kit.service import ServiceRuntime, create_service_app, run
+from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
 from notify_service.api.routes import router
 from notify_service.handlers.consumers import register
 from notify_service.persistence.tables import metadata
 
-DEFAULT_PORT = 8005
 
-
-def load_settings(**overrides) -> ServiceSettings:
-    return ServiceSettings.for_service("notify", DEFAULT_PORT, **overrides)
-
-
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
+def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     register(runtime.consumers)
-    return create_service_app(runtime, title="Kinerja notify", routers=[router])
 
 
-def main() -> None:
-    settings = load_settings()
-    run(create_app(settings), settings)
-
+SERVICE = ServiceSpec(name="notify", port=8005, settings=ServiceSettings, metadata=metadata, routers=[router], wire=wire)
+load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":
     main()

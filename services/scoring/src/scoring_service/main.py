@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from fastapi import FastAPI
 
 from kinerja_contracts.topics import CATALOG_ACTIVITY_TYPE
-from kinerja_kit.service import ServiceRuntime, create_service_app, run
+from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
 from scoring_service.api.routes import router
 from scoring_service.handlers.consumers import register
@@ -16,16 +15,7 @@ from scoring_service.persistence import repository as repo
 from scoring_service.persistence.tables import metadata
 from scoring_service.region import RegionConfig, load_region
 
-DEFAULT_PORT = 8002
 log = logging.getLogger(__name__)
-
-
-class ScoringSettings(ServiceSettings):
-    timezone: str = "Asia/Jakarta"
-
-
-def load_settings(**overrides) -> ScoringSettings:
-    return ScoringSettings.for_service("scoring", DEFAULT_PORT, **overrides)
 
 
 async def seed_catalog(runtime: ServiceRuntime, region: RegionConfig) -> int:
@@ -40,22 +30,15 @@ async def seed_catalog(runtime: ServiceRuntime, region: RegionConfig) -> int:
     return changed
 
 
-def create_app(settings: ScoringSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    region = load_region(settings.region_config_dir)
-    runtime = ServiceRuntime(settings, metadata, str(Path(__file__).parent / "migrations"))
+def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
+    region = load_region(runtime.settings.region_config_dir)
     register(runtime.consumers, region)
     runtime.on_migrated.append(lambda: seed_catalog(runtime, region))
-    app = create_service_app(runtime, title="Kinerja scoring", routers=[router])
-    app.state.scoring_settings = settings
     app.state.region = region
-    return app
 
 
-def main() -> None:
-    settings = load_settings()
-    run(create_app(settings), settings)
-
+SERVICE = ServiceSpec(name="scoring", port=8002, settings=ServiceSettings, metadata=metadata, routers=[router], wire=wire)
+load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":
     main()

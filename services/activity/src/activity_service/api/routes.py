@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timezone
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 
@@ -72,14 +71,12 @@ async def import_org(request: Request, principal: Principal = require_roles("adm
 @router.post("/activities", status_code=201, response_model=ActivityOut)
 async def submit_activity(body: ActivityCreate, request: Request, principal: CurrentPrincipal) -> ActivityOut:
     """Log one piece of work; 201 only after the activity and its event are committed."""
-    runtime = request.app.state.runtime
-    settings = request.app.state.activity_settings
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    async with runtime.uow() as uow:
+    settings = request.app.state.settings
+    async with request.app.state.runtime.uow() as uow:
         activity = await activities.submit(
             uow, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
-            description=body.description, today=today, backdate_working_days=settings.backdate_working_days)
+            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days)
     return _out(activity)
 
 

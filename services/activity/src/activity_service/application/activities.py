@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timezone
 
-from activity_service.domain.activity import Activity, Decision, IntakeContext
+from activity_service.domain.activity import Activity, IntakeContext
 from activity_service.persistence import repository as repo
 from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivitySubmittedV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
@@ -55,6 +55,6 @@ async def record_score(uow: UnitOfWork, event: ActivityScoredV1) -> None:
 
 async def record_decision(uow: UnitOfWork, event: ApprovalDecidedV1) -> None:
     activity = await _stored(uow, str(event.activity_id))
-    activity.record_decision(decision=Decision(event.decision.value), reason=event.reason,
+    activity.record_decision(decision=event.decision, reason=event.reason,
                              now=datetime.now(timezone.utc))
     await repo.save_activity(uow.session, activity)

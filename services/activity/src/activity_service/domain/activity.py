@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from kinerja_contracts.approval.v1 import Decision
 from kinerja_kit.errors import Conflict, InvalidField, TransitionRefused
 
 
@@ -29,14 +30,10 @@ class ActivityStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Decision(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    RETURN = "return"
 
-
-OUTCOME = {Decision.APPROVE: ActivityStatus.APPROVED, Decision.REJECT: ActivityStatus.REJECTED,
-           Decision.RETURN: ActivityStatus.RETURNED}
+# The superior's decision, in the approval service's own words (its contract).
+OUTCOME = {Decision.approve: ActivityStatus.APPROVED, Decision.reject: ActivityStatus.REJECTED,
+           Decision.return_: ActivityStatus.RETURNED}
 # States whose time span is taken (no other activity may overlap it).
 OCCUPYING = frozenset({ActivityStatus.SUBMITTED, ActivityStatus.PENDING_APPROVAL, ActivityStatus.APPROVED,
                        ActivityStatus.RETURNED, ActivityStatus.REVISED})

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
@@ -45,7 +44,7 @@ class PerformanceOut(BaseModel):
 @router.get("/catalog", response_model=list[CatalogItem])
 async def catalog(request: Request, principal: CurrentPrincipal) -> list[CatalogItem]:
     """Activity types in force today."""
-    today = datetime.now(ZoneInfo(request.app.state.scoring_settings.timezone)).date()
+    today = request.app.state.settings.today()
     async with request.app.state.runtime.db.sessions() as session:
         rows = await repo.current_catalog(session, today)
     return [CatalogItem(code=r.code, name=r.name, unit=r.unit, standard_minutes=r.standard_minutes,

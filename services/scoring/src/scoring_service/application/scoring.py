@@ -14,7 +14,7 @@ from kinerja_kit.consumer import NotYetAvailable
 from kinerja_kit.errors import InvalidField
 from kinerja_kit.outbox import UnitOfWork
 from scoring_service.domain import scoring
-from scoring_service.domain.score import Decision, Month, Score
+from scoring_service.domain.score import Month, Score
 from scoring_service.persistence import repository as repo
 from scoring_service.region import RegionConfig
 
@@ -64,7 +64,7 @@ async def count_decision(uow: UnitOfWork, event: ApprovalDecidedV1, region: Regi
     score = await repo.get_score(uow.session, str(event.activity_id), lock=True)
     if score is None:
         raise NotYetAvailable(f"score of activity {event.activity_id} not stored yet")
-    counts = score.decide(Decision(event.decision.value))
+    counts = score.decide(event.decision)
     await repo.save_score(uow.session, score)
     if not counts:
         return

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from kinerja_contracts.approval.v1 import Decision
 from kinerja_kit.errors import TransitionRefused
 from scoring_service.domain.scoring import Price, credit_within_cap, period_of
 
@@ -25,14 +26,10 @@ class ScoreStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class Decision(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    RETURN = "return"
 
-
-OUTCOME = {Decision.APPROVE: ScoreStatus.APPROVED, Decision.REJECT: ScoreStatus.REJECTED,
-           Decision.RETURN: ScoreStatus.RETURNED}
+# The superior's decision, in the approval service's own words (its contract).
+OUTCOME = {Decision.approve: ScoreStatus.APPROVED, Decision.reject: ScoreStatus.REJECTED,
+           Decision.return_: ScoreStatus.RETURNED}
 
 
 @dataclass

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -48,7 +46,7 @@ async def close_period(
     allow_early: Annotated[bool, Query(description="close the running month before it ends (e.g. December)")] = False,
 ) -> PeriodOut:
     """Compute every active employee's TPP for the period and publish tpp.computed.v1 (revision 1)."""
-    today = datetime.now(ZoneInfo(request.app.state.tpp_settings.timezone)).date()
+    today = request.app.state.settings.today()
     async with request.app.state.runtime.uow() as uow:
         row = await close(uow, period, request.app.state.rule_sets, principal.nip, today=today,
                           allow_early=allow_early)
