@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime  # noqa: F401 (date: used by a string annotation)
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,7 +37,7 @@ class TaskOut(BaseModel):
 
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    decision: Literal["approve", "reject", "return"]
+    decision: Decision
     reason: str | None = Field(default=None, max_length=2000)
 
 
@@ -74,7 +74,7 @@ async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, pri
     """Approve, reject or return one activity (reason required unless approve)."""
     async with request.app.state.runtime.uow() as uow:
         task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
-                                  decision=Decision(body.decision), reason=body.reason)
+                                  decision=body.decision, reason=body.reason)
     return _out(task)
 
 

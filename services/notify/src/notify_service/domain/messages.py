@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalEscalatedV1, ApprovalRequestedV1
+from kinerja_contracts.approval.v1 import ApprovalDecidedV1, Decision, ApprovalEscalatedV1, ApprovalRequestedV1
 from kinerja_contracts.tpp.v1 import TppComputedV1
 
-DECISION_WORDS = {"approve": "disetujui", "reject": "ditolak", "return": "dikembalikan untuk perbaikan"}
+DECISION_WORDS = {Decision.approve: "disetujui", Decision.reject: "ditolak",
+                  Decision.return_: "dikembalikan untuk perbaikan"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ def approval_requested(e: ApprovalRequestedV1) -> list[Message]:
 
 
 def approval_decided(e: ApprovalDecidedV1) -> list[Message]:
-    word = DECISION_WORDS[e.decision.value]
+    word = DECISION_WORDS[e.decision]
     body = f"Aktivitas {e.type_code} tanggal {e.work_date} {word}."
     if e.reason:
         body += f" Alasan: {e.reason}"
