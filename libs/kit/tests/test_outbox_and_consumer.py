@@ -11,39 +11,16 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
 from kinerja_contracts.envelope import make_headers
-from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
 from kinerja_kit.consumer import MESSAGES, ConsumerGroup, PermanentError
-from kinerja_kit.db import Database, kit_tables
 from kinerja_kit.errors import TransitionRefused
 from kinerja_kit.kafka import build_broker
 from kinerja_kit.outbox import OutboxRelay, UnitOfWork
 from kinerja_kit.settings import ServiceSettings
+from kit_support import employee, make_db, new_nip
 from support import read_topic
 
 pytestmark = pytest.mark.infra
-
-
-def employee(nip: str, name: str = "Ani") -> EmployeeV1:
-    return EmployeeV1(nip=nip, name=name, unit_code="U1", unit_name="Unit", position="Staf",
-                      position_kind="pelaksana", kelas_jabatan=5, employee_type="PNS")
-
-
-def new_nip() -> str:
-    return "19" + str(uuid.uuid4().int)[:16]
-
-
-async def make_db(fresh_database) -> Database:
-    meta = sa.MetaData()
-    kit_tables(meta)
-    # A surrogate key, so a second effect of the same event would be stored and counted.
-    effects = sa.Table("effects", meta, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-                       sa.Column("event_id", sa.String(64)), sa.Column("nip", sa.String(18)))
-    db = Database((await fresh_database("kit_test")).replace("postgresql://", "postgresql+asyncpg://"), meta)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(meta.create_all)
-    db.effects = effects
-    return db
 
 
 async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_database):

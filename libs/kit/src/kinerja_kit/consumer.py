@@ -1,15 +1,25 @@
-"""Idempotent consumers with commit-after-processing and dead-lettering.
+"""Idempotent consumers with commit-after-processing, batches and dead-lettering.
 
 One Kafka subscriber per service (consumer group = the service) reads all the topics the
-service consumes and dispatches by topic. For each record:
+service consumes, a batch at a time, and dispatches by topic. The records of one partition are
+handled in order, in one unit of work:
 
-- no `event-id`, wrong `schema-version`, a body that fails its contract, or a handler raising
-  `PermanentError` or a domain refusal (`kinerja_kit.errors.DomainError`) → the record goes to `<topic>.dlq` with the error in headers, then its offset
-  is committed;
-- otherwise one unit of work: the event id is claimed in the inbox and the handler's state
-  change and events are committed together; a redelivered event id changes nothing;
-- any other error is transient: retried in place with backoff, and after a few attempts the
-  record is nacked (the consumer seeks back to it), so nothing is skipped.
+- the batch's event ids are claimed in the inbox with one insert; a redelivered event id
+  changes nothing;
+- each new record's handler runs inside a savepoint, so a record that can never be processed —
+  no `event-id`, wrong `schema-version`, a body that fails its contract, a handler raising
+  `PermanentError` or a domain refusal (`kinerja_kit.errors.DomainError`) — is rolled back alone
+  and dead-lettered to `<topic>.dlq` with the error in headers, the rest of the batch kept; dead
+  letters are acknowledged by the broker before the batch commits, so none is lost;
+- any other error is transient: the records before it commit, the failed record's partition is
+  rewound to it and paused for a backoff (other partitions and topics keep flowing, nothing is
+  skipped), then resumed. Infrastructure errors (database or network down) retry for as long as
+  they last; `NotYetAvailable` (waiting for another topic's record) retries for
+  `wait_budget_seconds`; any other error (a bug) for `error_attempts` tries; past its budget the
+  record is dead-lettered with the class `RetryBudgetExhausted` and can be replayed from the
+  dead-letter topic once fixed (deploy/ops/dlq_replay.py).
+
+Offsets are committed after the batch is handled (at the rewound position for a paused partition).
 """
 
 from __future__ import annotations
@@ -19,9 +29,10 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -29,8 +40,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from kinerja_contracts import envelope
 from kinerja_contracts.topics import dlq_topic, spec
@@ -46,7 +57,14 @@ MESSAGES = Counter(
     "kinerja_messages_consumed_total", "Records consumed, by outcome", ["topic", "group", "outcome"]
 )
 HANDLE_SECONDS = Histogram("kinerja_message_handle_seconds", "Time to handle one record", ["topic", "group"])
+BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to handle one partition's batch", ["group"])
 RETRIES = Counter("kinerja_message_retries_total", "Transient failures retried", ["topic", "group"])
+PAUSED = Counter("kinerja_partition_pauses_total", "Partitions paused for a retry backoff", ["topic", "group"])
+
+# Errors of the infrastructure, not of the record: retried for as long as they last.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError,
+)
 
 
 class PermanentError(Exception):
@@ -55,7 +73,7 @@ class PermanentError(Exception):
 
 class NotYetAvailable(Exception):
     """The record depends on state another record (often on another topic) has not brought yet:
-    nack at once so the consumer goes on with its other partitions, and try again shortly."""
+    pause its partition briefly and try again, while the other partitions go on."""
 
 
 @dataclass(frozen=True)
@@ -69,20 +87,47 @@ class EventMeta:
 Handler = Callable[[UnitOfWork, Any, EventMeta], Awaitable[None]]
 
 
+@dataclass
+class _Item:
+    """One record of a batch, checked before any handler runs."""
+    record: Any
+    headers: dict[str, str]
+    key: str | None
+    event: BaseModel | None = None
+    meta: EventMeta | None = None
+    dead: tuple[str, str] | None = None  # (error class, reason) when it can never be processed
+
+
+@dataclass
+class _Retry:
+    attempts: int = 0
+    first_failure: float = field(default_factory=time.monotonic)
+
+
+def is_infrastructure(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(exc, INFRASTRUCTURE_ERRORS)
+
+
 class ConsumerGroup:
     """The topics one service consumes, the handler of each, and the subscriber that runs them."""
 
     def __init__(self, broker: KafkaBroker, db: Database, *, group: str, producer: str,
-                 retry_base: float = 0.2, retry_max: float = 30.0, attempts_before_nack: int = 5) -> None:
+                 retry_base: float = 0.2, retry_max: float = 30.0, max_records: int = 200,
+                 error_attempts: int = 10, wait_budget_seconds: float = 600.0) -> None:
         self.broker = broker
         self.db = db
         self.group = group
         self.producer = producer
         self.retry_base = retry_base
         self.retry_max = retry_max
-        self.attempts_before_nack = attempts_before_nack
+        self.max_records = max_records
+        self.error_attempts = error_attempts
+        self.wait_budget_seconds = wait_budget_seconds
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {}
-        self._failures: dict[tuple[str, int, int], int] = {}
+        self._retries: dict[tuple[str, int, int], _Retry] = {}
+        self._resume_at: dict[TopicPartition, asyncio.TimerHandle] = {}
 
     def handler(self, topic: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -100,114 +145,248 @@ class ConsumerGroup:
             group_id=self.group,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
-            max_poll_records=100,
+            batch=True,
+            max_records=self.max_records,
+            batch_timeout_ms=50,  # FastStream also sleeps this long after an empty poll
             parser=_lenient_headers,
         )
         async def consume(msg: KafkaMessage) -> None:
-            await self.process(msg.raw_message, msg.body)
+            await self.process_batch(msg.raw_message, msg.consumer)
 
-    async def process(self, record: Any, body: bytes) -> str:
-        """Handle one record; returns the outcome. Raises only on a transient error."""
-        topic = record.topic
+    # -- one batch ---------------------------------------------------------------------------
+
+    async def process_batch(self, records: Any, consumer: Any = None) -> list[str]:
+        """Handle a batch (any partitions, in fetch order); returns each record's outcome.
+        A partition that must wait is rewound and paused on `consumer`; never raises for a record."""
+        records = records if isinstance(records, (tuple, list)) else (records,)
+        by_partition: dict[tuple[str, int], list[Any]] = {}
+        for r in records:
+            by_partition.setdefault((r.topic, r.partition), []).append(r)
+        outcomes: dict[int, str] = {}
+        for (topic, partition), recs in by_partition.items():
+            done = await self._process_partition(recs, consumer)
+            for r, outcome in zip(recs, done):
+                outcomes[id(r)] = outcome
+        return [outcomes[id(r)] for r in records]
+
+    async def _process_partition(self, records: list[Any], consumer: Any) -> list[str]:
+        started = time.perf_counter()
+        items = [self._check(r) for r in records]
+        outcomes: list[str] = []
+        while len(outcomes) < len(items):
+            rest = items[len(outcomes):]
+            try:
+                done, failure = await self._apply(rest)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the transaction itself failed (database down, dead letter unacknowledged)
+                done, failure = [], exc
+            outcomes.extend(done)
+            if failure is None:
+                break
+            item = rest[len(done)]
+            verdict = self._after_failure(item, failure)
+            if verdict == "dead":  # past its retry budget: dead-letter it and go on with the rest
+                item.dead = ("RetryBudgetExhausted", f"{type(failure).__name__}: {failure}")
+                continue
+            self._pause(consumer, item.record, verdict)
+            outcomes.extend(["retry"] + ["pending"] * (len(items) - len(outcomes) - 1))
+            break
+        BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
+        for item, outcome in zip(items, outcomes):
+            if outcome not in ("retry", "pending"):
+                MESSAGES.labels(item.record.topic, self.group, outcome).inc()
+        return outcomes
+
+    def _check(self, record: Any) -> _Item:
+        """Headers, schema version and body against the contract, before any handler runs."""
         headers = {k: _text(v) for k, v in (record.headers or [])}
         key = _text(record.key) if record.key is not None else None
+        item = _Item(record, headers, key)
+        topic = record.topic
+        event_id = headers.get(envelope.EVENT_ID)
+        expected = str(spec(topic).schema_version)
+        if not event_id:
+            item.dead = ("MissingHeader", "no event-id header")
+        elif "\ufffd" in event_id or (key and "\ufffd" in key):
+            item.dead = ("BadHeaders", "event-id or key is not UTF-8")
+        elif headers.get(envelope.SCHEMA_VERSION) != expected:
+            item.dead = ("UnknownSchemaVersion",
+                         f"schema-version {headers.get(envelope.SCHEMA_VERSION)!r}, this consumer reads {expected}")
+        else:
+            try:
+                item.event = self.handlers[topic][0].model_validate_json(record.value)
+                item.meta = EventMeta(event_id=event_id, topic=topic, key=key, headers=headers)
+            except ValidationError as exc:
+                item.dead = ("ValidationError", _short(exc))
+        return item
+
+    async def _apply(self, items: list[_Item]) -> tuple[list[str], BaseException | None]:
+        """One unit of work over `items` in order. Returns the outcomes of the prefix that
+        committed, and the transient error that stopped it (its record is the next one)."""
+        outcomes: list[str] = []
+        dead: list[tuple[_Item, str, str]] = []
+        failure: BaseException | None = None
+        async with UnitOfWork(self.db, self.producer) as uow:
+            fresh = await claim_many(uow, self.group, [(i.meta.event_id, i.meta.topic) for i in items if i.meta])
+            for index, item in enumerate(items):
+                if item.dead:
+                    dead.append((item, *item.dead))
+                    outcomes.append("dead_lettered")
+                    continue
+                if item.meta.event_id not in fresh:
+                    outcomes.append("duplicate")
+                    continue
+                fresh.discard(item.meta.event_id)  # the same id twice in one batch: once
+                error = await self._handle_one(uow, item)
+                if error is None:
+                    outcomes.append("processed")
+                elif isinstance(error, (PermanentError, DomainError, DataError)):
+                    dead.append((item, type(error).__name__, str(error)))
+                    outcomes.append("dead_lettered")
+                else:
+                    # Release the claims of this record and of those not reached, commit the prefix.
+                    await unclaim(uow, self.group, [i.meta.event_id for i in items[index:] if i.meta])
+                    failure = error
+                    break
+            await self._dead_letter_many(dead)  # acknowledged before the commit: never lost
+        for item, *_ in dead:
+            self._retries.pop(_position(item.record), None)
+        for item in items[:len(outcomes)]:
+            self._retries.pop(_position(item.record), None)
+        return outcomes, failure
+
+    async def _handle_one(self, uow: UnitOfWork, item: _Item) -> BaseException | None:
+        """Run one handler in a savepoint, in the record's trace context; returns its error."""
+        topic, record = item.meta.topic, item.record
         started = time.perf_counter()
-        token = otel_context.attach(propagate.extract(headers))
+        token = otel_context.attach(propagate.extract(item.headers))
+        current_event_id.set(item.meta.event_id)
+        uow.correlation_id = item.headers.get(envelope.CORRELATION_ID)
         try:
             with tracer.start_as_current_span(f"{topic} process", kind=trace.SpanKind.CONSUMER) as span:
                 span.set_attribute("messaging.kafka.consumer.group", self.group)
-                outcome = await self._process(record, topic, key, headers, body)
-                span.set_attribute("kinerja.outcome", outcome)
-                log.info("record %s", outcome, extra={"topic": topic, "partition": record.partition,
-                                                      "offset": record.offset, "outcome": outcome})
+                savepoint = await uow.session.begin_nested()
+                try:
+                    await self.handlers[topic][1](uow, item.event, item.meta)
+                    await savepoint.commit()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if savepoint.is_active:
+                        await savepoint.rollback()
+                    span.set_attribute("kinerja.outcome", type(exc).__name__)
+                    log.warning("record failed: %r", exc, extra={"topic": topic, "partition": record.partition,
+                                                                 "offset": record.offset})
+                    return exc
+                log.info("record processed", extra={"topic": topic, "partition": record.partition,
+                                                    "offset": record.offset, "outcome": "processed"})
+                return None
         finally:
+            HANDLE_SECONDS.labels(topic, self.group).observe(time.perf_counter() - started)
             otel_context.detach(token)
             current_event_id.set(None)
-        MESSAGES.labels(topic, self.group, outcome).inc()
-        HANDLE_SECONDS.labels(topic, self.group).observe(time.perf_counter() - started)
-        return outcome
 
-    async def _process(self, record: Any, topic: str, key: str | None, headers: dict[str, str], body: bytes) -> str:
-        model, fn = self.handlers[topic]
-        event_id = headers.get(envelope.EVENT_ID)
-        current_event_id.set(event_id)
-        if not event_id:
-            return await self._dead_letter(record, headers, body, "MissingHeader", "no event-id header")
-        if "\ufffd" in event_id or (key and "\ufffd" in key):
-            return await self._dead_letter(record, headers, body, "BadHeaders", "event-id or key is not UTF-8")
-        expected = str(spec(topic).schema_version)
-        if headers.get(envelope.SCHEMA_VERSION) != expected:
-            return await self._dead_letter(
-                record, headers, body, "UnknownSchemaVersion",
-                f"schema-version {headers.get(envelope.SCHEMA_VERSION)!r}, this consumer reads {expected}",
-            )
-        try:
-            event = model.model_validate_json(body)
-        except ValidationError as exc:
-            return await self._dead_letter(record, headers, body, "ValidationError", _short(exc))
-        meta = EventMeta(event_id=event_id, topic=topic, key=key, headers=headers)
-        position = (topic, record.partition, record.offset)
-        attempt = self._failures.get(position, 0)
-        while True:
+    # -- retries -----------------------------------------------------------------------------
+
+    def _after_failure(self, item: _Item, exc: BaseException) -> str | float:
+        """'dead' when the record is past its budget, else the backoff in seconds."""
+        position = _position(item.record)
+        retry = self._retries.setdefault(position, _Retry())
+        retry.attempts += 1
+        RETRIES.labels(item.record.topic, self.group).inc()
+        waiting = isinstance(exc, NotYetAvailable)
+        if waiting:
+            if time.monotonic() - retry.first_failure > self.wait_budget_seconds:
+                return "dead"
+        elif not is_infrastructure(exc) and retry.attempts >= self.error_attempts:
+            return "dead"
+        delay = min(self.retry_base * 2 ** (retry.attempts - 1), self.retry_max, 1.0 if waiting else self.retry_max)
+        log.warning("transient failure on %s[%s]@%s (attempt %d), partition paused %.1fs: %r",
+                    item.record.topic, item.record.partition, item.record.offset, retry.attempts, delay, exc)
+        return delay
+
+    def _pause(self, consumer: Any, record: Any, delay: float) -> None:
+        """Rewind the partition to `record`, pause it, resume it after `delay`."""
+        if consumer is None:
+            return
+        tp = TopicPartition(record.topic, record.partition)
+        consumer.seek(tp, record.offset)
+        consumer.pause(tp)
+        PAUSED.labels(record.topic, self.group).inc()
+        if (handle := self._resume_at.pop(tp, None)) is not None:
+            handle.cancel()
+
+        def resume() -> None:
+            self._resume_at.pop(tp, None)
             try:
-                async with UnitOfWork(self.db, self.producer, headers.get(envelope.CORRELATION_ID)) as uow:
-                    if not await claim(uow, self.group, event_id, topic):
-                        self._failures.pop(position, None)
-                        return "duplicate"
-                    await fn(uow, event, meta)
-                self._failures.pop(position, None)
-                return "processed"
-            except (PermanentError, DomainError, DataError) as exc:
-                self._failures.pop(position, None)
-                return await self._dead_letter(record, headers, body, type(exc).__name__, str(exc))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                attempt += 1
-                self._failures[position] = attempt
-                RETRIES.labels(topic, self.group).inc()
-                waiting = isinstance(exc, NotYetAvailable)
-                # Backoff grows within a round of attempts and starts again after each nack.
-                step = (attempt - 1) % self.attempts_before_nack
-                delay = min(self.retry_base * 2 ** step, self.retry_max, 1.0 if waiting else self.retry_max)
-                log.warning("transient failure on %s[%s]@%s (attempt %d), retry in %.1fs: %r",
-                            topic, record.partition, record.offset, attempt, delay, exc)
-                await asyncio.sleep(delay)
-                if waiting or attempt % self.attempts_before_nack == 0:
-                    raise  # nack: the consumer seeks back and fetches this record again
+                if tp in consumer.assignment():
+                    consumer.resume(tp)
+            except Exception as exc:  # revoked meanwhile: its new owner starts at the committed offset
+                log.info("resume of %s skipped: %r", tp, exc)
 
-    async def _dead_letter(self, record: Any, headers: dict[str, str], body: bytes, kind: str, reason: str) -> str:
-        log.error("dead-lettering %s[%s]@%s: %s: %s", record.topic, record.partition, record.offset, kind, reason)
-        dlq_headers = {
-            **headers,
-            envelope.DLQ_ERROR_CLASS: kind,
-            envelope.DLQ_ERROR_MESSAGE: reason[:2000],
-            envelope.DLQ_ORIGINAL_TOPIC: record.topic,
-            envelope.DLQ_ORIGINAL_PARTITION: str(record.partition),
-            envelope.DLQ_ORIGINAL_OFFSET: str(record.offset),
-            envelope.DLQ_CONSUMER_GROUP: self.group,
-        }
-        await self.broker.publish(body, topic=dlq_topic(record.topic), key=record.key, headers=dlq_headers)
-        return "dead_lettered"
+        self._resume_at[tp] = asyncio.get_running_loop().call_later(delay, resume)
+
+    async def _dead_letter_many(self, dead: list[tuple[_Item, str, str]]) -> None:
+        futures = []
+        for item, kind, reason in dead:
+            r = item.record
+            log.error("dead-lettering %s[%s]@%s: %s: %s", r.topic, r.partition, r.offset, kind, reason)
+            dlq_headers = {
+                **item.headers,
+                envelope.DLQ_ERROR_CLASS: kind,
+                envelope.DLQ_ERROR_MESSAGE: reason[:2000],
+                envelope.DLQ_ORIGINAL_TOPIC: r.topic,
+                envelope.DLQ_ORIGINAL_PARTITION: str(r.partition),
+                envelope.DLQ_ORIGINAL_OFFSET: str(r.offset),
+                envelope.DLQ_CONSUMER_GROUP: self.group,
+            }
+            futures.append(await self.broker.publish(r.value, topic=dlq_topic(r.topic), key=r.key,
+                                                     headers=dlq_headers, no_confirm=True))
+        if futures:
+            await asyncio.gather(*futures)
+
+
+async def claim_many(uow: UnitOfWork, consumer: str, ids: list[tuple[str, str]]) -> set[str]:
+    """Record each (event_id, topic) as handled by `consumer` in this transaction, with one
+    insert; returns the ids that were not handled before."""
+    if not ids:
+        return set()
+    unique = list(dict(ids).items())
+    inbox = uow.db.inbox
+    insert = postgresql.insert if uow.db.is_postgres else sqlite.insert
+    stmt = (insert(inbox).values([{"consumer": consumer, "event_id": e, "topic": t} for e, t in unique])
+            .on_conflict_do_nothing().returning(inbox.c.event_id))
+    return set((await uow.session.execute(stmt)).scalars())
 
 
 async def claim(uow: UnitOfWork, consumer: str, event_id: str, topic: str) -> bool:
     """Record `event_id` as handled by `consumer` in this transaction; False if it already was."""
-    inbox = uow.db.inbox
-    insert = postgresql.insert if uow.db.is_postgres else sqlite.insert
-    stmt = insert(inbox).values(consumer=consumer, event_id=event_id, topic=topic).on_conflict_do_nothing()
-    result = await uow.session.execute(stmt)
-    return result.rowcount == 1
+    return event_id in await claim_many(uow, consumer, [(event_id, topic)])
 
 
-async def _lenient_headers(record: Any, original_parser: Callable[[Any], Awaitable[Any]]) -> Any:
+async def unclaim(uow: UnitOfWork, consumer: str, event_ids: list[str]) -> None:
+    """Give back claims made earlier in this transaction (their records are retried later)."""
+    if event_ids:
+        inbox = uow.db.inbox
+        await uow.session.execute(inbox.delete().where(inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids)))
+
+
+async def _lenient_headers(message: Any, original_parser: Callable[[Any], Awaitable[Any]]) -> Any:
     """FastStream decodes headers strictly; a header that is not UTF-8 would fail before our
-    code runs and be nacked forever. Replace such bytes so `process` can dead-letter the record."""
+    code runs and be nacked forever. Replace such bytes so the record can be dead-lettered."""
     try:
-        return await original_parser(record)
+        return await original_parser(message)
     except UnicodeDecodeError:
-        headers = [(k, v.decode("utf-8", errors="replace").encode()) for k, v in record.headers or []]
-        return await original_parser(dataclasses.replace(record, headers=headers))
+        def fix(record: Any) -> Any:
+            headers = [(k, v.decode("utf-8", errors="replace").encode()) for k, v in record.headers or []]
+            return dataclasses.replace(record, headers=headers)
+        fixed = tuple(fix(r) for r in message) if isinstance(message, tuple) else fix(message)
+        return await original_parser(fixed)
+
+
+def _position(record: Any) -> tuple[str, int, int]:
+    return (record.topic, record.partition, record.offset)
 
 
 def _text(value: bytes | str) -> str:
@@ -218,4 +397,4 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:10])
 
 
-__all__ = ["ConsumerGroup", "EventMeta", "NotYetAvailable", "PermanentError", "claim"]
+__all__ = ["ConsumerGroup", "EventMeta", "NotYetAvailable", "PermanentError", "claim", "claim_many", "unclaim"]

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from alembic import command
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
@@ -51,6 +52,20 @@ def service_base() -> tuple[type[SQLModel], sa.MetaData]:
     return Base, reg.metadata
 
 
+def _sqlite_write_transactions(engine: AsyncEngine) -> None:
+    """SQLite: let SQLAlchemy own the transactions (so savepoints work) and start each with
+    BEGIN IMMEDIATE, which takes the write lock at once: two transactions never interleave, the
+    stand-in for PostgreSQL's row locks (`FOR UPDATE` does nothing on SQLite)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class Database:
     """One service's database: engine, sessions, its outbox/inbox tables and a relay wake-up."""
 
@@ -60,6 +75,7 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url, echo=echo)
+            _sqlite_write_transactions(self.engine)
         else:
             self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.url = url

@@ -1,0 +1,166 @@
+"""The batch consumer against the real broker and PostgreSQL: a failing record waits without
+stalling other partitions, a bug's retries have a budget, a poison record is isolated inside its
+batch, and a batch costs one inbox insert."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import event
+
+from kinerja_contracts.envelope import make_headers
+from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
+from kinerja_kit.consumer import ConsumerGroup
+from kinerja_kit.errors import InvalidField
+from kinerja_kit.kafka import build_broker
+from kinerja_kit.settings import ServiceSettings
+from support import eventually, read_topic
+from kit_support import employee, make_db, new_nip
+
+pytestmark = pytest.mark.infra
+
+
+def headers() -> list[tuple[str, bytes]]:
+    h = make_headers(event_type="org.employee", schema_version=1, producer="test")
+    return [(k, v.encode()) for k, v in h.items()]
+
+
+async def run_group(kafka_bootstrap, db, handle, **kw):
+    broker = build_broker(ServiceSettings(service="kit-batch", kafka_bootstrap=kafka_bootstrap))
+    group = ConsumerGroup(broker, db, group=f"kit-batch-{uuid.uuid4().hex[:6]}", producer="kit-batch", **kw)
+    group.handler(ORG_EMPLOYEE)(handle)
+    group.subscribe()
+    await broker.start()
+    return broker, group
+
+
+async def effects(db) -> list[tuple[str, str]]:
+    async with db.engine.connect() as conn:
+        return [(r.nip, r.event_id) for r in await conn.execute(sa.select(db.effects).order_by(db.effects.c.id))]
+
+
+async def send(producer, nip: str, name: str = "Ani", partition: int | None = None) -> None:
+    await producer.send_and_wait(ORG_EMPLOYEE, employee(nip, name).model_dump_json().encode(), key=nip.encode(),
+                                 headers=headers(), partition=partition)
+
+
+async def test_a_failing_record_pauses_its_partition_only(kafka_bootstrap, fresh_database):
+    """Before: the backoff (3 s, 6 s, 12 s, … here) slept inside the one subscriber, so every
+    partition and topic waited behind one failing record."""
+    db = await make_db(fresh_database)
+    released = asyncio.Event()
+    done_at: dict[str, float] = {}
+
+    async def handle(uow, e, meta):
+        if e.name == "waits" and not released.is_set():
+            raise ConnectionError("its database shard is unreachable")
+        await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
+        done_at[e.nip] = time.monotonic()
+
+    broker, group = await run_group(kafka_bootstrap, db, handle, retry_base=3.0)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        waiting, after_it, others = new_nip(), new_nip(), [new_nip() for _ in range(10)]
+        await send(producer, waiting, "waits", partition=0)
+        await send(producer, after_it, partition=0)  # same partition: must wait behind it, in order
+        for i, nip in enumerate(others):
+            await send(producer, nip, partition=1 + i % 5)
+        await eventually(lambda: _all_in(done_at, others), timeout=8)
+        assert waiting not in done_at and after_it not in done_at, "order per partition is kept"
+        released.set()
+        await eventually(lambda: _all_in(done_at, [waiting, after_it]), timeout=30)
+        assert done_at[waiting] <= done_at[after_it]
+        assert sorted(n for n, _ in await effects(db)) == sorted(others + [waiting, after_it])  # once each
+    finally:
+        await producer.stop()
+        await broker.stop()
+        await db.dispose()
+
+
+async def _all_in(done: dict, nips: list[str]) -> bool:
+    return all(n in done for n in nips)
+
+
+async def test_a_bug_is_retried_within_a_budget_then_dead_lettered(kafka_bootstrap, fresh_database):
+    """Before: an unknown handler error was retried forever and blocked its partition."""
+    db = await make_db(fresh_database)
+    calls: dict[str, int] = {}
+
+    async def handle(uow, e, meta):
+        calls[e.nip] = calls.get(e.nip, 0) + 1
+        if e.name == "bug":
+            raise KeyError("a handler bug")
+        await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
+
+    broker, group = await run_group(kafka_bootstrap, db, handle, retry_base=0.05, error_attempts=3)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        buggy, behind = new_nip(), new_nip()
+        await send(producer, buggy, "bug", partition=2)
+        await send(producer, behind, partition=2)
+        await eventually(lambda: _has_effect(db, behind), timeout=30)
+        assert calls[buggy] == 3, "tried error_attempts times, then given up"
+        dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE), lambda r: r.key.decode() == buggy)
+        h = dict((k, v.decode()) for k, v in dead[0].headers)
+        assert h["dlq-error-class"] == "RetryBudgetExhausted" and "KeyError" in h["dlq-error-message"]
+    finally:
+        await producer.stop()
+        await broker.stop()
+        await db.dispose()
+
+
+async def _has_effect(db, nip: str) -> bool:
+    return any(n == nip for n, _ in await effects(db))
+
+
+async def test_a_poison_record_is_isolated_inside_its_batch(kafka_bootstrap, fresh_database):
+    """One partition, one batch: the refused record is dead-lettered, the others commit in order,
+    and the whole batch costs one inbox insert (not one per record)."""
+    db = await make_db(fresh_database)
+    inbox_inserts = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO INBOX"):
+            inbox_inserts.append(statement)
+
+    gate = asyncio.Event()
+
+    async def handle(uow, e, meta):
+        await gate.wait()  # let the whole burst land in the partition first
+        if e.name == "poison":
+            await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
+            raise InvalidField("supervisor_nip", "unknown employee")  # its own write is rolled back too
+        await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    nips = [new_nip() for _ in range(40)]
+    poison = nips[17]
+    for nip in nips:
+        await send(producer, nip, "poison" if nip == poison else "Ani", partition=3)
+    broker, group = await run_group(kafka_bootstrap, db, handle, max_records=100)
+    try:
+        await asyncio.sleep(0.5)
+        gate.set()
+        mine = lambda rows: [n for n, _ in rows if n in nips]  # noqa: E731 (the partition holds other tests' records)
+        await eventually(lambda: _count_is(db, mine, len(nips) - 1), timeout=30)
+        assert mine(await effects(db)) == [n for n in nips if n != poison], "in order, poison left out"
+        dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE), lambda r: r.key.decode() == poison)
+        assert dict((k, v.decode()) for k, v in dead[0].headers)["dlq-error-class"] == "InvalidField"
+        assert len(inbox_inserts) < len(nips) / 4, f"{len(inbox_inserts)} inbox inserts for {len(nips)} records"
+    finally:
+        await producer.stop()
+        await broker.stop()
+        await db.dispose()
+
+
+async def _count_is(db, select, n: int) -> bool:
+    return len(select(await effects(db))) == n
