@@ -68,7 +68,7 @@ class ServiceProcesses:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{SERVICES[service]}"
 
-    def start(self, only: str | None = None) -> None:
+    def start(self, only: str | None = None, env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name, port in SERVICES.items():
             if only and name != only:
@@ -80,6 +80,7 @@ class ServiceProcesses:
                 f"KINERJA_{name.upper()}_HTTP_PORT": str(port),
                 "KINERJA_OUTBOX_POLL_SECONDS": "0.2",
                 "KINERJA_LAG_SAMPLE_SECONDS": "2",
+                **(env or {}),
             }
             log = open(self.log_dir / f"{name}.log", "ab" if only else "wb")  # a restart appends
             self.procs[name] = subprocess.Popen([sys.executable, "-m", f"{name}_service.main"], env=env,
@@ -135,3 +136,57 @@ async def post_activity(http, services, caller, /, **overrides) -> httpx.Respons
     body = {"type_code": "LAPORAN", "date": today(), "start_time": "08:00", "end_time": "10:00",
             "quantity": 2, "description": "Menyusun laporan bulanan layanan TI", **overrides}
     return await http.post(services.url("activity") + "/v1/activities", json=body, headers=token(caller))
+
+
+class TcpForwarder:
+    """A loopback TCP proxy the test controls: `open()` starts forwarding to `target`, `close()`
+    refuses new connections and cuts the open ones (Kafka down, as the client sees it)."""
+
+    def __init__(self, target: str, port: int = 0) -> None:
+        host, tport = target.rsplit(":", 1)
+        self.target_host, self.target_port, self.port = host, int(tport), port
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def reserve(self) -> "TcpForwarder":
+        """Pick a free port now (nothing listens on it until `open`)."""
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        return self
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self._server:
+            self._server.close()
+            self._server = None
+        for w in list(self._writers):
+            w.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+                self._writers.discard(dst)
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

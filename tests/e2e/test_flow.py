@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import asyncpg
 import httpx
 import pytest
 
@@ -66,15 +67,21 @@ async def _created(http, services, nip, start="16:00", end="16:30"):
     return r if r.status_code == 201 else None
 
 
-async def test_crashed_services_lose_nothing(services, org):
-    """SIGKILL the producer right after its 201 and the consumer before it reads: after restarts
-    the activity still reaches the superior's inbox, exactly once."""
+async def test_crashed_services_lose_nothing(services, org, kafka_bootstrap):
+    """SIGKILL the producer between its commit and its publish (a fault hook holds the relay, so
+    the window is hit every time) and the consumer before it reads: after restarts the activity
+    reaches the superior's inbox, and each hop carried it exactly once (counted on the topics)."""
     async with httpx.AsyncClient(timeout=30) as http:
         await import_org(http, services, org)
+        services.kill("activity")
+        services.start(only="activity", env={"KINERJA_FAULT_RELAY_HOLD_SECONDS": "60"})
+        await services.wait_ready(only="activity")
         services.kill("scoring")
         r = await eventually(lambda: _created(http, services, org.a, "17:00", "17:30"))
-        services.kill("activity")  # the outbox row may or may not have gone out yet
         activity_id = r.json()["id"]
+        assert await _unsent_outbox_rows(services.database_urls["activity"], activity_id) == 1, \
+            "the 201 came after the commit; the event is not published yet"
+        services.kill("activity")  # crash inside the commit -> publish window
         services.start(only="activity")
         services.start(only="scoring")
         await services.wait_ready(only="activity")
@@ -84,13 +91,24 @@ async def test_crashed_services_lose_nothing(services, org):
             inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
             return [t for t in inbox if t["activity_id"] == activity_id]
         assert len(await eventually(tasks, timeout=60)) == 1
-        await asyncio.sleep(1.0)
-        assert len(await tasks()) == 1
         async def priced():
             got = (await http.get(services.url("activity") + f"/v1/activities/{activity_id}",
                                   headers=token(org.a))).json()
             return got if got["status"] == "pending_approval" else None
         assert (await eventually(priced, timeout=60))["minutes"] == 10
+        mine = lambda rec: activity_id.encode() in rec.value  # noqa: E731
+        for topic in ("activity.submitted.v1", "activity.scored.v1", "approval.requested.v1"):
+            records = await read_topic(kafka_bootstrap, topic, mine, expect=1)
+            assert len(records) == 1, f"{topic}: {len(records)} records for one activity"
+
+
+async def _unsent_outbox_rows(database_url: str, activity_id: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND payload LIKE $1",
+                                   f"%{activity_id}%")
+    finally:
+        await conn.close()
 
 
 async def test_activity_flows_from_intake_to_payroll_and_notifications(services, org, kafka_bootstrap):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_dat
         relay.keep_sent = timedelta(0)
         assert await relay.purge_sent() == 1
     finally:
+        await relay._drop_leadership()
         await broker.stop()
         await db.dispose()
 
@@ -140,4 +141,73 @@ async def test_consumer_is_idempotent_and_dead_letters_bad_records(kafka_bootstr
     finally:
         await producer.stop()
         await broker.stop()
+        await db.dispose()
+
+
+class _StalledBroker:
+    """A broker whose acknowledgements never come (an outage as the producer sees it)."""
+
+    def __init__(self) -> None:
+        self.published = 0
+
+    async def publish(self, *args, **kwargs):
+        self.published += 1
+        return asyncio.get_running_loop().create_future()  # never resolved
+
+
+async def test_relay_holds_no_transaction_while_the_broker_stalls(fresh_database):
+    """Before: the relay kept its transaction (and the relay lock) open across the publish."""
+    db = await make_db(fresh_database)
+    stalled = _StalledBroker()
+    relay = OutboxRelay(db, stalled, poll_seconds=0.1)
+    try:
+        async with UnitOfWork(db, "kit-test") as uow:
+            await uow.emit(ORG_EMPLOYEE, employee(new_nip()))
+        round_ = asyncio.create_task(relay.publish_pending())
+        for _ in range(50):
+            if stalled.published:
+                break
+            await asyncio.sleep(0.05)
+        assert stalled.published == 1
+        async with db.engine.connect() as conn:
+            open_transactions = await conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
+        assert open_transactions == 0
+        round_.cancel()
+    finally:
+        await relay._drop_leadership()
+        await db.dispose()
+
+
+async def test_one_relay_per_database_publishes_and_another_takes_over(kafka_bootstrap, fresh_database):
+    db = await make_db(fresh_database)
+    first, second = OutboxRelay(db, _StalledBroker()), OutboxRelay(db, _StalledBroker())
+    try:
+        assert await first._is_leader() is True
+        assert await first._is_leader() is True  # asking again keeps one hold, not two
+        assert await second._is_leader() is False
+        await first._drop_leadership()  # its process or connection died
+        assert await second._is_leader() is True
+    finally:
+        await first._drop_leadership()
+        await second._drop_leadership()
+        await db.dispose()
+
+
+async def test_inbox_forgets_event_ids_after_the_retention(fresh_database):
+    """Before: the inbox of processed event ids grew forever."""
+    db = await make_db(fresh_database)
+    relay = OutboxRelay(db, _StalledBroker())
+    now = datetime.now(timezone.utc)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(sa.insert(db.inbox), [
+                {"consumer": "g", "event_id": "old", "topic": ORG_EMPLOYEE, "handled_at": now - timedelta(days=15)},
+                {"consumer": "g", "event_id": "recent", "topic": ORG_EMPLOYEE, "handled_at": now - timedelta(days=13)},
+            ])
+        assert await relay.purge_handled() == 1
+        async with db.engine.connect() as conn:
+            assert list(await conn.scalars(sa.select(db.inbox.c.event_id))) == ["recent"]
+    finally:
         await db.dispose()

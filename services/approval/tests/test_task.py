@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from approval_service.domain.audit import GENESIS, chain_hash
+from dataclasses import replace
+
+from approval_service.domain.audit import GENESIS, ChainCheck, StoredEntry, chain_hash
 from approval_service.domain.calendar import add_working_days
 from approval_service.domain.task import CANCELLABLE, DECIDED, Decision, Task, TaskStatus
 from kinerja_kit.errors import InvalidField, NotPermitted, TransitionRefused
@@ -149,8 +151,43 @@ def test_sla_counts_working_days():
     assert add_working_days(friday, 3) == datetime(2026, 11, 25, 9)
 
 
-def test_audit_chain_detects_tampering():
-    h1 = chain_hash(GENESIS, {"a": 1})
-    assert chain_hash(GENESIS, {"a": 1}) == h1
-    assert chain_hash(GENESIS, {"a": 2}) != h1
-    assert chain_hash(h1, {"a": 1}) != h1
+def _chain(n: int) -> list[StoredEntry]:
+    entries, prev = [], GENESIS
+    for i in range(1, n + 1):
+        fields = dict(task_id=f"t{i}", activity_id=f"a{i}", actor_nip=B, action="approve", reason=None, at=NOW)
+        h = chain_hash(prev, {**fields, "at": NOW.isoformat()})
+        entries.append(StoredEntry(id=i, **fields, prev_hash=prev, hash=h))
+        prev = h
+    return entries
+
+
+def check(entries: list[StoredEntry]) -> ChainCheck:
+    c = ChainCheck()
+    for e in entries:
+        c.feed(e)
+    return c
+
+
+def test_an_intact_chain_verifies():
+    c = check(_chain(5))
+    assert (c.ok, c.entries, c.first_broken) == (True, 5, None)
+
+
+def test_an_edited_entry_is_found():
+    entries = _chain(5)
+    entries[2] = replace(entries[2], action="reject", reason="diubah diam-diam")  # edited, hash kept
+    c = check(entries)
+    assert (c.ok, c.entries, c.first_broken) == (False, 5, 3)
+
+
+def test_a_deleted_or_reordered_entry_breaks_the_link():
+    entries = _chain(5)
+    assert check(entries[:1] + entries[2:]).first_broken == 3  # entry 2 removed
+    assert check([entries[1], entries[0]] + entries[2:]).first_broken == 2
+
+
+def test_an_entry_rehashed_after_an_edit_breaks_the_next_link():
+    entries = _chain(3)
+    forged = {**entries[1].canonical(), "reason": "x"}
+    entries[1] = replace(entries[1], reason="x", hash=chain_hash(entries[1].prev_hash, forged))
+    assert check(entries).first_broken == 3

@@ -28,7 +28,9 @@ class Principal:
 class TokenVerifier:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, timeout=10,
+                                     cooldown_duration=settings.jwt_jwks_refresh_cooldown_seconds) \
+            if settings.jwt_jwks_url else None
 
     @property
     def uses_jwks(self) -> bool:

@@ -36,6 +36,7 @@ def kit_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Index("ix_inbox_handled_at", "handled_at"),  # the retention purge
     )
     return outbox, inbox
 

@@ -65,8 +65,9 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def install(app: FastAPI, ready_checks: list) -> None:
-    """Problem-detail handlers, metrics middleware and the ops endpoints."""
+def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = None) -> None:
+    """Problem-detail handlers, metrics middleware and the ops endpoints. A failing ready check
+    answers 503; a failing degraded check is reported in a 200 (`status: degraded`)."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -108,14 +109,21 @@ def install(app: FastAPI, ready_checks: list) -> None:
 
     @app.get("/health/ready", include_in_schema=False)
     async def ready() -> JSONResponse:
-        failures = {}
-        for name, check in ready_checks:
-            try:
-                ok = await check()
-            except Exception as exc:
-                ok, failures[name] = False, repr(exc)
-            if not ok:
-                failures.setdefault(name, "not ready")
+        failures, degraded = await _run_checks(ready_checks), await _run_checks(degraded_checks or [])
         if failures:
-            return problem(503, "; ".join(f"{k}: {v}" for k, v in failures.items()))
+            return problem(503, "; ".join(f"{k}: {v}" for k, v in {**failures, **degraded}.items()))
+        if degraded:
+            return JSONResponse({"status": "degraded", **degraded})
         return JSONResponse({"status": "ok"})
+
+
+async def _run_checks(checks: list) -> dict[str, str]:
+    failures: dict[str, str] = {}
+    for name, check in checks:
+        try:
+            ok = await check()
+        except Exception as exc:
+            ok, failures[name] = False, repr(exc)
+        if not ok:
+            failures.setdefault(name, "not ready")
+    return failures

@@ -82,8 +82,13 @@ class OutboxRelay:
     """Publishes unsent outbox rows in id order. Runs as a background task of each service."""
 
     def __init__(self, db: Database, broker: Any, *, poll_seconds: float = 0.5, batch_size: int = 500,
-                 keep_sent: timedelta = timedelta(days=7)) -> None:
+                 keep_sent: timedelta = timedelta(days=7), keep_handled: timedelta = timedelta(days=14),
+                 fault_hold_seconds: float = 0.0) -> None:
         self.db = db
+        self.keep_handled = keep_handled
+        self.fault_hold_seconds = fault_hold_seconds
+        self._leader_conn = None
+        self._leads = False
         self.keep_sent = keep_sent
         self._next_purge = 0.0
         self._next_sample = 0.0
@@ -106,6 +111,7 @@ class OutboxRelay:
             await self.publish_pending()
         except Exception:  # the rows stay unsent and go out at the next start
             log.exception("final outbox round failed")
+        await self._drop_leadership()
 
     async def _run(self) -> None:
         backoff = self.poll_seconds
@@ -114,8 +120,9 @@ class OutboxRelay:
                 sent = await self.publish_pending()
                 backoff = self.poll_seconds
                 if time.monotonic() >= self._next_purge:
-                    await self.purge_sent()
                     self._next_purge = time.monotonic() + 600
+                    await self.purge_sent()
+                    await self.purge_handled()
             except Exception:
                 OUTBOX_ERRORS.inc()
                 log.exception("outbox relay round failed; retrying in %.1fs", backoff)
@@ -142,48 +149,77 @@ class OutboxRelay:
             result = await session.execute(sa.delete(self.db.outbox).where(self.db.outbox.c.sent_at < cutoff))
             return result.rowcount or 0
 
-    async def publish_pending(self) -> int:
-        """One round: publish up to batch_size unsent rows, mark them sent. Returns rows sent."""
-        ob = self.db.outbox
+    async def _is_leader(self) -> bool:
+        """PostgreSQL: one relay per database publishes (keeps id order). The lock is a session
+        advisory lock on a connection of its own in autocommit, so no transaction stays open; it is
+        released when this process or its connection dies, and another replica takes over."""
+        if not self.db.is_postgres:
+            return True
+        try:
+            if self._leader_conn is None:
+                conn = await self.db.engine.connect()
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._leader_conn = conn
+            got = await self._leader_conn.scalar(sa.select(sa.func.pg_try_advisory_lock(_RELAY_LOCK_ID)))
+            # Held already: pg_try_advisory_lock stacks, so release the extra hold at once.
+            if got and self._leads:
+                await self._leader_conn.execute(sa.select(sa.func.pg_advisory_unlock(_RELAY_LOCK_ID)))
+            self._leads = bool(got)
+        except Exception:
+            await self._drop_leadership()
+            raise
+        return self._leads
+
+    async def _drop_leadership(self) -> None:
+        conn, self._leader_conn, self._leads = self._leader_conn, None, False
+        if conn is not None:
+            try:
+                await conn.invalidate()  # closes the database session (not back to the pool): the lock goes
+                await conn.close()
+            except Exception as exc:
+                log.warning("dropping the relay lock connection: %r", exc)
+
+    async def purge_handled(self) -> int:
+        """Forget event ids handled more than `keep_handled` ago, so the inbox stops growing. A
+        redelivery is of records not yet committed (seconds to hours old, far inside 14 days); a
+        deliberate replay of a topic rebuilds a read model from an empty database anyway."""
+        cutoff = datetime.now(timezone.utc) - self.keep_handled
         async with self.db.sessions() as session, session.begin():
-            if self.db.is_postgres:
-                got = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(_RELAY_LOCK_ID)))
-                if not got:
-                    return 0
-            rows = (
-                await session.execute(
-                    sa.select(ob.c.id, ob.c.topic, ob.c.key, ob.c.payload, ob.c.headers)
-                    .where(ob.c.sent_at.is_(None))
-                    .order_by(ob.c.id)
-                    .limit(self.batch_size)
-                )
-            ).all()
-            if not rows:
-                return 0
-            futures = []
-            for row in rows:
-                # Publish inside the trace context captured when the event was written.
-                token = otel_context.attach(propagate.extract(row.headers))
-                try:
-                    futures.append(
-                        await self.broker.publish(
-                            row.payload.encode(),
-                            topic=row.topic,
-                            key=row.key.encode(),
-                            headers=dict(row.headers),
-                            correlation_id=row.headers.get("correlation-id"),
-                            no_confirm=True,
-                        )
-                    )
-                finally:
-                    otel_context.detach(token)
-            await asyncio.gather(*futures)  # every record acknowledged by the broker (acks=all)
+            result = await session.execute(sa.delete(self.db.inbox).where(self.db.inbox.c.handled_at < cutoff))
+            return result.rowcount or 0
+
+    async def publish_pending(self) -> int:
+        """One round: read up to batch_size unsent rows, publish them (no transaction is held
+        while the broker is waited for), then mark them sent. Returns rows sent."""
+        if not await self._is_leader():
+            return 0
+        ob = self.db.outbox
+        async with self.db.sessions() as session:
+            rows = (await session.execute(
+                sa.select(ob.c.id, ob.c.topic, ob.c.key, ob.c.payload, ob.c.headers)
+                .where(ob.c.sent_at.is_(None)).order_by(ob.c.id).limit(self.batch_size)
+            )).all()
+        if not rows:
+            return 0
+        if self.fault_hold_seconds:  # test-only fault hook: widen the commit → publish window
+            await asyncio.sleep(self.fault_hold_seconds)
+        futures = []
+        for row in rows:
+            # Publish inside the trace context captured when the event was written.
+            token = otel_context.attach(propagate.extract(row.headers))
+            try:
+                futures.append(await self.broker.publish(
+                    row.payload.encode(), topic=row.topic, key=row.key.encode(), headers=dict(row.headers),
+                    correlation_id=row.headers.get("correlation-id"), no_confirm=True))
+            finally:
+                otel_context.detach(token)
+        await asyncio.gather(*futures)  # every record acknowledged by the broker (acks=all)
+        async with self.db.sessions() as session, session.begin():
             await session.execute(
-                sa.update(ob).where(ob.c.id.in_([r.id for r in rows])).values(sent_at=datetime.now(timezone.utc))
-            )
-            for row in rows:
-                OUTBOX_PUBLISHED.labels(row.topic).inc()
-            return len(rows)
+                sa.update(ob).where(ob.c.id.in_([r.id for r in rows])).values(sent_at=datetime.now(timezone.utc)))
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(row.topic).inc()
+        return len(rows)
 
     async def sample_pending(self) -> None:
         """Set the pending gauge from the table (also while the broker is down)."""

@@ -4,6 +4,7 @@ and the FastAPI app whose lifespan starts them and stops them in reverse order."
 from __future__ import annotations
 
 import importlib
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from prometheus_client import Gauge
 
 from kinerja_kit import http
 from kinerja_kit.auth import TokenVerifier
@@ -26,6 +28,7 @@ from kinerja_kit.settings import LOCAL_JWT_SECRET, ServiceSettings
 from kinerja_kit.telemetry import build_tracer_provider, configure_logging
 
 log = logging.getLogger(__name__)
+BROKER_CONNECTED = Gauge("kinerja_broker_connected", "1 once the service's Kafka clients are connected")
 _tracing_configured = False
 
 
@@ -46,7 +49,10 @@ class ServiceRuntime:
             retry_base=settings.consumer_retry_base_seconds, retry_max=settings.consumer_retry_max_seconds,
         )
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
-                                 batch_size=settings.outbox_batch_size)
+                                 batch_size=settings.outbox_batch_size,
+                                 fault_hold_seconds=settings.fault_relay_hold_seconds)
+        self._connecting: asyncio.Task | None = None
+        self.broker_connected = False
         self.lag = LagSampler(settings.kafka_client_kwargs(), self.consumers.group, [], settings.lag_sample_seconds)
         # Run after migrations, before any record is consumed (e.g. seeding region data).
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
@@ -59,14 +65,39 @@ class ServiceRuntime:
         for hook in self.on_migrated:
             await hook()
         self.consumers.subscribe()
+        self.relay.start()  # publishes once the broker is there; until then rows wait in the outbox
+        try:
+            await self._connect_broker()
+        except Exception as exc:
+            # Take writes anyway: they wait in the outbox, and consuming starts when Kafka is back.
+            log.warning("Kafka unreachable at start (%r); serving, reconnecting in the background", exc)
+            self._connecting = asyncio.create_task(self._connect_later(), name="broker-connect")
+        log.info("service started", extra={"consumes": list(self.consumers.handlers)})
+
+    async def _connect_broker(self) -> None:
         await self.broker.start()
-        self.relay.start()
+        self.broker_connected = True
+        BROKER_CONNECTED.set(1)
         self.lag.topics = list(self.consumers.handlers)
         self.lag.start()
-        log.info("service started", extra={"consumes": list(self.consumers.handlers)})
+
+    async def _connect_later(self) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._connect_broker()
+                log.info("Kafka reachable: consuming and publishing")
+                return
+            except Exception as exc:
+                delay = min(delay * 2, 30.0)
+                log.warning("Kafka still unreachable (%r); next try in %.0fs", exc, delay)
 
     async def stop(self) -> None:
         """Stop fetching, finish in-flight records (offsets committed), publish the outbox, close."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
         await self.lag.stop()
         for sub in self.broker.subscribers:
             await sub.stop()
@@ -83,6 +114,30 @@ class ServiceRuntime:
         return await self.broker.ping(timeout=2.0)
 
 
+class InsecureConfiguration(RuntimeError):
+    """Settings that would let anyone mint tokens: the service refuses to start."""
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key at least as long as the hash
+
+
+def check_token_settings(settings: ServiceSettings) -> None:
+    """Refuse an HS256 secret under 32 bytes, and the documented local secret beyond loopback
+    (unless KINERJA_JWT_ALLOW_LOCAL_SECRET says this is a throw-away local container)."""
+    if settings.jwt_jwks_url:
+        return
+    if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        raise InsecureConfiguration(f"KINERJA_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
+    if settings.jwt_secret == LOCAL_JWT_SECRET and settings.http_host not in LOOPBACK:
+        if not settings.jwt_allow_local_secret:
+            raise InsecureConfiguration(
+                f"serving on {settings.http_host} with the documented local JWT secret would let anyone mint "
+                "tokens: set KINERJA_JWT_JWKS_URL (production) or your own KINERJA_JWT_SECRET")
+        log.warning("serving on %s with the documented local JWT secret (KINERJA_JWT_ALLOW_LOCAL_SECRET): "
+                    "anyone can mint tokens", settings.http_host)
+
+
 def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[APIRouter]) -> FastAPI:
     settings = runtime.settings
     configure_logging(settings.service, settings.log_level)
@@ -95,14 +150,13 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
         finally:
             await runtime.stop()
 
-    if (not settings.jwt_jwks_url and settings.jwt_secret == LOCAL_JWT_SECRET
-            and settings.http_host not in ("127.0.0.1", "localhost", "::1")):
-        log.warning("serving on %s with the documented local JWT secret: anyone can mint tokens; "
-                    "set KINERJA_JWT_JWKS_URL (or at least KINERJA_JWT_SECRET)", settings.http_host)
+    check_token_settings(settings)
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
-    http.install(app, [("database", runtime.ready_db), ("broker", runtime.ready_broker)])
+    # Ready means able to take writes: the database. The broker is reported, not required
+    # (writes wait in the outbox while Kafka is away).
+    http.install(app, [("database", runtime.ready_db)], degraded_checks=[("broker", runtime.ready_broker)])
     for router in routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=trace.get_tracer_provider(),

@@ -37,6 +37,10 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "kinerja-local"
     jwt_audience: str = "kinerja"
     jwt_jwks_url: str | None = Field(default=None, description="production: the OIDC provider's JWKS")
+    jwt_jwks_refresh_cooldown_seconds: float = Field(default=30.0, description="an unknown kid refetches the "
+                                                     "JWKS at most this often (key rotation without a DoS lever)")
+    jwt_allow_local_secret: bool = Field(default=False, description="let a throw-away local container serve "
+                                         "beyond loopback with the documented local secret")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP traces endpoint; empty = no export")
     log_level: str = "INFO"
     outbox_poll_seconds: float = 0.5
@@ -45,6 +49,8 @@ class ServiceSettings(BaseSettings):
     consumer_retry_base_seconds: float = 0.2
     consumer_retry_max_seconds: float = 30.0
     region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
+    fault_relay_hold_seconds: float = Field(default=0.0, description="tests only: the relay waits this long "
+                                            "between reading rows and publishing them (a crash window)")
     timezone: str = Field(default="Asia/Jakarta", description="the region's time zone (dates, working days)")
 
     def today(self) -> date:

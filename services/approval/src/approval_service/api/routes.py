@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from approval_service.application import tasks
+from approval_service.domain.audit import ChainCheck
 from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
@@ -76,6 +77,21 @@ async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, pri
         task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
                                   decision=body.decision, reason=body.reason)
     return _out(task)
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    entries: int
+    first_broken: int | None = Field(description="id of the first entry whose hash or link does not hold")
+
+
+@router.get("/audit/verify", response_model=AuditVerification)
+async def verify_audit(request: Request,
+                       principal: Principal = require_roles("inspektorat", "admin")) -> AuditVerification:
+    """Walk the whole hash chain: does every entry still hash to what it says, linked to the one before?"""
+    async with request.app.state.runtime.db.sessions() as session:
+        check = await repo.walk_audit(session, ChainCheck())
+    return AuditVerification(ok=check.ok, entries=check.entries, first_broken=check.first_broken)
 
 
 @router.get("/audit/activities/{activity_id}", response_model=list[AuditOut])

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from approval_service.domain.audit import GENESIS, chain_hash
+from approval_service.domain.audit import GENESIS, ChainCheck, StoredEntry, chain_hash
 from approval_service.domain.task import Task, TaskStatus
 from approval_service.persistence.tables import AuditEntry, Employee, TaskRow
 from kinerja_contracts.org.v1 import EmployeeV1
@@ -61,6 +61,19 @@ async def append_audit(session: AsyncSession, *, task: Task, actor_nip: str, act
     row = AuditEntry(**{**entry, "at": at}, prev_hash=prev, hash=chain_hash(prev, entry))
     session.add(row)
     return row
+
+
+async def walk_audit(session: AsyncSession, check: ChainCheck, page: int = 5000) -> ChainCheck:
+    """Feed the whole trail to `check`, a page at a time (bounded memory)."""
+    last_id = 0
+    while True:
+        rows = list(await session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(page)))
+        for r in rows:
+            check.feed(StoredEntry(**r.model_dump()))
+        if len(rows) < page:
+            return check
+        last_id = rows[-1].id
 
 
 async def audit_for_activity(session: AsyncSession, activity_id: str) -> list[AuditEntry]:
