@@ -123,3 +123,17 @@ def test_domain_refusals_answer_as_problem_details(exc, status, field):
     body = r.json()
     assert body["detail"].endswith(exc.message)
     assert [e["field"] for e in body.get("errors", [])] == ([field] if field else [])
+
+
+def test_a_database_outage_answers_503_with_retry_after():
+    """Before: 500. A 503 tells the client nothing was applied and to retry."""
+    app = FastAPI()
+    http.install(app, [])
+
+    @app.get("/x")
+    async def x():
+        raise sa.exc.OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+    r = TestClient(app, raise_server_exceptions=False).get("/x")
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert r.headers["content-type"] == "application/problem+json"

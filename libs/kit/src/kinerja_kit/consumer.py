@@ -41,11 +41,11 @@ from opentelemetry import propagate, trace
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError
 
 from kinerja_contracts import envelope
 from kinerja_contracts.topics import dlq_topic, spec
-from kinerja_kit.db import Database
+from kinerja_kit.db import Database, is_infrastructure_error
 from kinerja_kit.errors import DomainError
 from kinerja_kit.outbox import UnitOfWork
 from kinerja_kit.telemetry import current_event_id
@@ -61,10 +61,6 @@ BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to handle one 
 RETRIES = Counter("kinerja_message_retries_total", "Transient failures retried", ["topic", "group"])
 PAUSED = Counter("kinerja_partition_pauses_total", "Partitions paused for a retry backoff", ["topic", "group"])
 
-# Errors of the infrastructure, not of the record: retried for as long as they last.
-INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError,
-)
 
 
 class PermanentError(Exception):
@@ -102,12 +98,6 @@ class _Item:
 class _Retry:
     attempts: int = 0
     first_failure: float = field(default_factory=time.monotonic)
-
-
-def is_infrastructure(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
-        return True
-    return isinstance(exc, INFRASTRUCTURE_ERRORS)
 
 
 class ConsumerGroup:
@@ -299,7 +289,7 @@ class ConsumerGroup:
         if waiting:
             if time.monotonic() - retry.first_failure > self.wait_budget_seconds:
                 return "dead"
-        elif not is_infrastructure(exc) and retry.attempts >= self.error_attempts:
+        elif not is_infrastructure_error(exc) and retry.attempts >= self.error_attempts:
             return "dead"
         delay = min(self.retry_base * 2 ** (retry.attempts - 1), self.retry_max, 1.0 if waiting else self.retry_max)
         log.warning("transient failure on %s[%s]@%s (attempt %d), partition paused %.1fs: %r",

@@ -53,6 +53,18 @@ def service_base() -> tuple[type[SQLModel], sa.MetaData]:
     return Base, reg.metadata
 
 
+# Errors of the infrastructure, not of the request or record: the database or network is away.
+INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, TimeoutError, OSError,
+)
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    if isinstance(exc, sa.exc.DBAPIError) and getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(exc, INFRASTRUCTURE_ERRORS)
+
+
 def _sqlite_write_transactions(engine: AsyncEngine) -> None:
     """SQLite: let SQLAlchemy own the transactions (so savepoints work) and start each with
     BEGIN IMMEDIATE, which takes the write lock at once: two transactions never interleave, the
@@ -78,7 +90,9 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, echo=echo)
             _sqlite_write_transactions(self.engine)
         else:
-            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pre-ping (a round trip per checkout): a connection broken by a database restart fails
+            # once, as a transient error (consumers retry, HTTP answers 503), and is replaced.
+            self.engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800)
         self.url = url
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kinerja_kit.db import is_infrastructure_error
 from kinerja_kit.errors import Conflict, DomainError, InvalidField, NotFound, NotPermitted
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,10 @@ def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = Non
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_infrastructure_error(exc):  # nothing was committed: the client may retry
+            log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+            return problem(503, "the database is unavailable; the request was not applied, retry later",
+                           headers={"Retry-After": "5"}, instance=request.url.path)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error; the request was not applied", instance=request.url.path)
 

@@ -200,12 +200,17 @@ class ServiceSpec:
 
     def main(self) -> None:
         settings = self.load_settings()
-        run(self.create_app(settings), settings)
+        if settings.http_workers > 1:  # each worker its own process: consumers share the partitions
+            run(f"{self.name}_service.main:create_app", settings, factory=True)
+        else:
+            run(self.create_app(settings), settings)
 
 
-def run(app: FastAPI, settings: ServiceSettings) -> None:
-    """Serve `app` with uvicorn; SIGTERM triggers the graceful shutdown in the lifespan."""
+def run(app: FastAPI | str, settings: ServiceSettings, *, factory: bool = False) -> None:
+    """Serve with uvicorn on uvloop and httptools; SIGTERM triggers the graceful shutdown in the
+    lifespan. With KINERJA_HTTP_WORKERS > 1, `app` is the import string of the app factory."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=20)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, factory=factory,
+                workers=settings.http_workers if factory else None, loop="uvloop", http="httptools",
+                timeout_graceful_shutdown=20, access_log=False)

@@ -24,6 +24,7 @@ class ServiceSettings(BaseSettings):
     service: str = Field(default="kinerja", description="service name (set by each service)")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_workers: int = Field(default=1, ge=1, description="worker processes (each runs its own consumers)")
     database_url: str | None = Field(
         default=None, description="postgresql://… or sqlite:///…; empty = SQLite file in ./var"
     )
