@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench token schemas
+.PHONY: up down test unit bench bench-month token schemas
 
 up:
 	bash scripts/up.sh
@@ -15,10 +15,14 @@ test:
 unit:
 	bash scripts/bootstrap.sh && uv run pytest -q contracts/tests services libs/kit/tests/test_auth_and_settings.py
 
-# Period close for a city (20,000 employees) on PostgreSQL; prints times and the ratio to a baseline.
+# Quick benchmark (a few minutes): month-end rush on the running platform + month close of
+# 20,000 employees, each beside its baselines; results in bench/results/.
 bench:
-	bash scripts/bootstrap.sh && bash scripts/postgres.sh start && \
-	uv run python bench/period_close.py --pg "$$(bash scripts/postgres.sh url postgres | sed 's#/postgres$$##')"
+	bash scripts/bench.sh quick
+
+# The full month-end: 20,000 employees at 210 activities/s, month close of 100,000.
+bench-month:
+	bash scripts/bench.sh month
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

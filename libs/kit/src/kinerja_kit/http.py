@@ -14,6 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+
 from kinerja_kit.db import is_infrastructure_error
 from kinerja_kit.errors import Conflict, DomainError, InvalidField, NotFound, NotPermitted
 
@@ -66,6 +69,49 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
+class RequestTelemetry:
+    """Pure ASGI middleware (no BaseHTTPMiddleware task and stream plumbing): one SERVER span per
+    request, continuing an incoming W3C traceparent, and the request-duration histogram."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.tracer = trace.get_tracer("kinerja.http")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNTRACED:
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_status(message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
+                   if k in (b"traceparent", b"tracestate")}
+        token = otel_context.attach(propagate.extract(carrier)) if carrier else None
+        try:
+            with self.tracer.start_as_current_span(f"{scope['method']} {scope['path']}",
+                                                   kind=trace.SpanKind.SERVER) as span:
+                try:
+                    await self.app(scope, receive, send_status)
+                finally:
+                    route = getattr(scope.get("route"), "path", "unmatched")
+                    span.update_name(f"{scope['method']} {route}")
+                    span.set_attribute("http.status_code", status["code"])
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_SECONDS.labels(scope["method"], route, str(status["code"])).observe(time.perf_counter() - started)
+            if status["code"] >= 500:
+                HTTP_ERRORS.labels(route).inc()
+
+
+UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
+
+
 def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = None) -> None:
     """Problem-detail handlers, metrics middleware and the ops endpoints. A failing ready check
     answers 503; a failing degraded check is reported in a 200 (`status: degraded`)."""
@@ -94,15 +140,7 @@ def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = Non
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error; the request was not applied", instance=request.url.path)
 
-    @app.middleware("http")
-    async def metrics(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
-        if response.status_code >= 500:
-            HTTP_ERRORS.labels(route).inc()
-        return response
+    app.add_middleware(RequestTelemetry)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:

@@ -26,6 +26,7 @@ OUTBOX_PUBLISHED = Counter("kinerja_outbox_published_total", "Outbox events publ
 OUTBOX_PENDING = Gauge("kinerja_outbox_pending", "Outbox events not yet published")
 OUTBOX_ERRORS = Counter("kinerja_outbox_publish_errors_total", "Failed outbox publish rounds")
 
+LEADER_CHECK_SECONDS = 5.0  # how often a leading relay confirms its lock connection is alive
 _RELAY_LOCK_ID = 727_001  # pg advisory lock: one relay per database publishes at a time (keeps order)
 
 
@@ -89,6 +90,7 @@ class OutboxRelay:
         self.fault_hold_seconds = fault_hold_seconds
         self._leader_conn = None
         self._leads = False
+        self._leader_checked = 0.0
         self.keep_sent = keep_sent
         self._next_purge = 0.0
         self._next_sample = 0.0
@@ -155,6 +157,8 @@ class OutboxRelay:
         released when this process or its connection dies, and another replica takes over."""
         if not self.db.is_postgres:
             return True
+        if self._leads and time.monotonic() < self._leader_checked + LEADER_CHECK_SECONDS:
+            return True  # checked a moment ago: no round trip per round
         try:
             if self._leader_conn is None:
                 conn = await self.db.engine.connect()
@@ -164,7 +168,7 @@ class OutboxRelay:
             # Held already: pg_try_advisory_lock stacks, so release the extra hold at once.
             if got and self._leads:
                 await self._leader_conn.execute(sa.select(sa.func.pg_advisory_unlock(_RELAY_LOCK_ID)))
-            self._leads = bool(got)
+            self._leads, self._leader_checked = bool(got), time.monotonic()
         except Exception:
             await self._drop_leadership()
             raise

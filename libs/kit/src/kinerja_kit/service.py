@@ -15,7 +15,6 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI
 from opentelemetry import trace
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import Gauge
 
 from kinerja_kit import http
@@ -159,8 +158,6 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
     http.install(app, [("database", runtime.ready_db)], degraded_checks=[("broker", runtime.ready_broker)])
     for router in routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=trace.get_tracer_provider(),
-                                       excluded_urls="/metrics,/health/live,/health/ready")
     return app
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from activity_service.api.routes import router
 from activity_service.handlers.consumers import register
+from activity_service.persistence.reference import ReferenceCache
 from activity_service.persistence.tables import metadata
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
@@ -13,10 +14,12 @@ from kinerja_kit.settings import ServiceSettings
 
 class ActivitySettings(ServiceSettings):
     backdate_working_days: int = 3
+    reference_cache_seconds: float = 5.0
 
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
-    register(runtime.consumers)
+    app.state.reference = ReferenceCache(runtime.settings.reference_cache_seconds)
+    register(runtime.consumers, app.state.reference)
 
 
 SERVICE = ServiceSpec(name="activity", port=8001, settings=ActivitySettings, metadata=metadata, routers=[router], wire=wire)

@@ -74,7 +74,7 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
     settings = request.app.state.settings
     async with request.app.state.runtime.uow() as uow:
         activity = await activities.submit(
-            uow, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
+            uow, request.app.state.reference, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
             description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days)
     return _out(activity)

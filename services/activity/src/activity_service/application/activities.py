@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 
 from activity_service.domain.activity import Activity, IntakeContext
 from activity_service.persistence import repository as repo
+from activity_service.persistence.reference import ReferenceCache
 from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivitySubmittedV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
 from kinerja_contracts.topics import ACTIVITY_SUBMITTED
@@ -15,17 +16,17 @@ from kinerja_kit.errors import NotPermitted
 from kinerja_kit.outbox import UnitOfWork
 
 
-async def submit(uow: UnitOfWork, *, nip: str, type_code: str, work_date: date, start_time, end_time,
+async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_code: str, work_date: date, start_time, end_time,
                  quantity: int, description: str, today: date, backdate_working_days: int) -> Activity:
     """Store a new activity and queue activity.submitted.v1 (201 only after the commit)."""
     employee = await repo.get_employee(uow.session, nip, lock=True)
     if employee is None or not employee.active:
         raise NotPermitted("caller is not an active employee in the organisation data")
     ctx = IntakeContext(
-        type_info=await repo.type_info(uow.session, type_code, work_date), position_kind=employee.position_kind,
+        type_info=await reference.type_info(uow.session, type_code, work_date), position_kind=employee.position_kind,
         today=today, backdate_working_days=backdate_working_days,
         taken_spans=await repo.taken_spans(uow.session, nip, work_date),
-        period_closed=await repo.is_closed(uow.session, work_date),
+        period_closed=await reference.is_closed(uow.session, work_date),
     )
     now = datetime.now(timezone.utc)
     activity = Activity.submit(ctx, id=str(uuid.uuid4()), nip=nip, type_code=type_code, work_date=work_date,

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus, TypeInfo
+from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus
 from activity_service.persistence.tables import ActivityRow, ActivityType, ClosedPeriod, Employee
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
@@ -25,15 +25,6 @@ async def existing_nips(session: AsyncSession) -> set[str]:
 
 async def upsert_employees(session: AsyncSession, employees: list[EmployeeV1], now: datetime) -> None:
     await upsert(session, Employee, [{**e.model_dump(mode="json"), "updated_at": now} for e in employees])
-
-
-async def type_info(session: AsyncSession, code: str, work_date: date) -> TypeInfo | None:
-    """The version in force on `work_date`, else the earliest later one (to say when it starts)."""
-    versions = list(await session.scalars(
-        sa.select(ActivityType).where(ActivityType.code == code).order_by(ActivityType.effective_from)))
-    in_force = [v for v in versions if v.effective_from <= work_date]
-    t = in_force[-1] if in_force else (versions[0] if versions else None)
-    return TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from) if t else None
 
 
 async def upsert_type(session: AsyncSession, t: ActivityTypeV1) -> None:
@@ -72,10 +63,6 @@ async def list_month(session: AsyncSession, nip: str, first: date, last: date) -
         .order_by(ActivityRow.work_date, ActivityRow.start_time)
     )
     return [_activity(r) for r in rows]
-
-
-async def is_closed(session: AsyncSession, work_date: date) -> bool:
-    return await session.get(ClosedPeriod, f"{work_date.year:04d}-{work_date.month:02d}") is not None
 
 
 async def mark_closed(session: AsyncSession, period: str, closed_at: datetime) -> None:

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make bench` (quick, a few minutes) and `make bench-month` (a city's month-end): the rush on the
+# running platform (bench/rush.py, load from vegeta) and the month close (bench/period_close.py),
+# each beside its baselines measured in the same run. Starts the platform when it is not up and
+# stops what it started. Results: bench/results/rush.json and rush.png.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+MODE="${1:-quick}"
+RUN_DIR="${KINERJA_RUN_DIR:-$ROOT/.run}"
+VEGETA_VERSION=v12.13.0
+
+bash scripts/bootstrap.sh
+export VEGETA="$RUN_DIR/tools/bin/vegeta"
+if [ ! -x "$VEGETA" ]; then
+  command -v go >/dev/null 2>&1 || { echo "bench: Go is needed to install vegeta"; exit 1; }
+  echo "bench: installing vegeta $VEGETA_VERSION from the Go module proxy"
+  mkdir -p "$RUN_DIR/tools/bin"
+  GOBIN="$RUN_DIR/tools/bin" go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+fi
+
+started_here=0
+if ! curl -fsS http://127.0.0.1:8001/health/ready >/dev/null 2>&1; then
+  bash scripts/up.sh >/dev/null
+  started_here=1
+fi
+cleanup() { if [ "$started_here" = 1 ]; then bash scripts/down.sh >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+
+if [ "$MODE" = month ]; then
+  rush_args=(--employees 20000 --rate 210 --duration 120 --burst-seconds 30 --approvals 3000)
+  close_employees=100000
+else
+  rush_args=(--employees 2000 --rate 100 --duration 20 --burst-seconds 10 --approvals 300)
+  close_employees=20000
+fi
+uv run python bench/rush.py "${rush_args[@]}" --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}"
+uv run python bench/period_close.py --employees "$close_employees" \
+  --pg "$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"
