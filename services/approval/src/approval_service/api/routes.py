@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from approval_service.application import tasks
-from approval_service.domain.audit import ChainCheck
+from approval_service.domain.audit import ChainCheck, StoredEntry
 from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
@@ -40,18 +40,6 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Decision
     reason: str | None = Field(default=None, max_length=2000)
-
-
-class AuditOut(BaseModel):
-    id: int
-    task_id: str
-    activity_id: str
-    actor_nip: str
-    action: str
-    reason: str | None
-    at: datetime
-    prev_hash: str
-    hash: str
 
 
 def _out(t: Task) -> TaskOut:
@@ -94,9 +82,9 @@ async def verify_audit(request: Request,
     return AuditVerification(ok=check.ok, entries=check.entries, first_broken=check.first_broken)
 
 
-@router.get("/audit/activities/{activity_id}", response_model=list[AuditOut])
+@router.get("/audit/activities/{activity_id}", response_model=list[StoredEntry])
 async def audit(activity_id: uuid.UUID, request: Request,
-                principal: Principal = require_roles("inspektorat", "admin")) -> list[AuditOut]:
+                principal: Principal = require_roles("inspektorat", "admin")) -> list[StoredEntry]:
     """The Inspektorat's view of every decision on one activity (read-only)."""
     async with request.app.state.runtime.db.sessions() as session:
-        return [AuditOut(**r.model_dump()) for r in await repo.audit_for_activity(session, str(activity_id))]
+        return [StoredEntry(**r.model_dump()) for r in await repo.audit_for_activity(session, str(activity_id))]
