@@ -70,7 +70,7 @@ TOPICS: dict[str, TopicSpec] = {
         _t(CATALOG_ACTIVITY_TYPE, ActivityTypeV1, "version_key", 1, True, "scoring",
            "Activity catalog, every version (key code@effective_from)."),
         _t(ACTIVITY_SUBMITTED, ActivitySubmittedV1, "nip", 6, False, "activity", "An activity was logged."),
-        _t(ACTIVITY_REVISED, ActivityRevisedV1, "nip", 6, False, "activity", "A returned activity was revised."),
+        _t(ACTIVITY_REVISED, ActivityRevisedV1, "nip", 6, False, "activity", "An activity was revised (while pending, or after a return)."),
         _t(ACTIVITY_WITHDRAWN, ActivityWithdrawnV1, "nip", 6, False, "activity", "An activity was withdrawn."),
         _t(ACTIVITY_SCORED, ActivityScoredV1, "nip", 6, False, "scoring", "An activity was priced."),
         _t(ATTENDANCE_RECORDED, AttendanceRecordedV1, "nip", 6, False, "activity", "A day's attendance."),

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 
 from activity_service.api.org_csv import HeaderError, parse_org_csv
-from activity_service.api.schemas import ActivityCreate, ActivityOut, ImportResultOut
+from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
 from activity_service.application import activities
 from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
@@ -26,7 +26,7 @@ def _out(a: Activity) -> ActivityOut:
     return ActivityOut(
         id=a.id, nip=a.nip, type_code=a.type_code, date=a.work_date, start_time=a.start_time,
         end_time=a.end_time, quantity=a.quantity, description=a.description, status=a.status,
-        minutes=a.minutes, points=a.points, decision_reason=a.decision_reason,
+        minutes=a.minutes, points=a.points, decision_reason=a.decision_reason, revision=a.revision,
         created_at=a.created_at, updated_at=a.updated_at,
     )
 
@@ -77,6 +77,31 @@ async def submit_activity(body: ActivityCreate, request: Request, principal: Cur
             uow, request.app.state.reference, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
             description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days)
+    return _out(activity)
+
+
+@router.patch("/activities/{activity_id}", response_model=ActivityOut)
+async def revise_activity(activity_id: str, body: ActivityPatch, request: Request,
+                          principal: CurrentPrincipal) -> ActivityOut:
+    """The owner corrects a pending or returned activity; 409 naming the status otherwise."""
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise FieldError("body", "name at least one field to change")
+    settings = request.app.state.settings
+    async with request.app.state.runtime.uow() as uow:
+        activity = await activities.revise(uow, request.app.state.reference, activity_id=activity_id,
+                                           nip=principal.nip, changes=changes, today=settings.today(),
+                                           backdate_working_days=settings.backdate_working_days)
+    return _out(activity)
+
+
+@router.post("/activities/{activity_id}/withdraw", response_model=ActivityOut)
+async def withdraw_activity(activity_id: str, request: Request, principal: CurrentPrincipal,
+                            body: WithdrawIn | None = None) -> ActivityOut:
+    """The owner takes an activity back before any decision; 409 naming the status otherwise."""
+    async with request.app.state.runtime.uow() as uow:
+        activity = await activities.withdraw(uow, activity_id=activity_id, nip=principal.nip,
+                                             reason=body.reason if body else None)
     return _out(activity)
 
 

@@ -21,6 +21,25 @@ class ActivityCreate(BaseModel):
     description: str = Field(min_length=1, max_length=2000)
 
 
+class ActivityPatch(BaseModel):
+    """Body of PATCH /v1/activities/{id}: the fields to change (at least one). Server-owned
+    fields (status, points, nip, revision, …) are rejected."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    type_code: str | None = Field(default=None, min_length=1, max_length=40)
+    work_date: date | None = Field(default=None, alias="date")
+    start_time: time | None = None
+    end_time: time | None = None
+    quantity: int | None = Field(default=None, ge=1, le=1000)
+    description: str | None = Field(default=None, min_length=1, max_length=2000)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
 class ActivityOut(BaseModel):
     id: str
     nip: str
@@ -34,6 +53,7 @@ class ActivityOut(BaseModel):
     minutes: int | None = None
     points: Decimal | None = None
     decision_reason: str | None = None
+    revision: int = 0
     created_at: datetime
     updated_at: datetime
 

@@ -8,11 +8,11 @@ from datetime import date, datetime, timezone
 from activity_service.domain.activity import Activity, IntakeContext
 from activity_service.persistence import repository as repo
 from activity_service.persistence.reference import ReferenceCache
-from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivitySubmittedV1
+from kinerja_contracts.activity.v1 import ActivityRevisedV1, ActivityScoredV1, ActivitySubmittedV1, ActivityWithdrawnV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
-from kinerja_contracts.topics import ACTIVITY_SUBMITTED
+from kinerja_contracts.topics import ACTIVITY_REVISED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN
 from kinerja_kit.consumer import NotYetAvailable
-from kinerja_kit.errors import NotPermitted
+from kinerja_kit.errors import NotFound, NotPermitted
 from kinerja_kit.outbox import UnitOfWork
 
 
@@ -38,6 +38,52 @@ async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_c
         work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
         quantity=activity.quantity, description=activity.description, submitted_at=now,
     ))
+    return activity
+
+
+async def _own(uow: UnitOfWork, activity_id: str, nip: str) -> Activity:
+    """The caller's own activity, locked (anyone else's answers as not found)."""
+    activity = await repo.get_activity(uow.session, activity_id, lock=True)
+    if activity is None or activity.nip != nip:
+        raise NotFound("activity not found")
+    return activity
+
+
+async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str, nip: str, changes: dict,
+                 today: date, backdate_working_days: int) -> Activity:
+    """The owner corrects a pending or returned activity: guard rails again (its own span aside),
+    revision + 1, activity.revised.v1 back through scoring to the same approver."""
+    employee = await repo.get_employee(uow.session, nip, lock=True)  # serialises the overlap check
+    if employee is None or not employee.active:
+        raise NotPermitted("caller is not an active employee in the organisation data")
+    activity = await _own(uow, activity_id, nip)
+    fields = {k: changes.get(k, getattr(activity, k)) for k in
+              ("type_code", "work_date", "start_time", "end_time", "quantity", "description")}
+    ctx = IntakeContext(
+        type_info=await reference.type_info(uow.session, fields["type_code"], fields["work_date"]),
+        position_kind=employee.position_kind, today=today, backdate_working_days=backdate_working_days,
+        taken_spans=await repo.taken_spans(uow.session, nip, fields["work_date"], exclude_id=activity.id),
+        period_closed=await reference.is_closed(uow.session, fields["work_date"]),
+    )
+    now = datetime.now(timezone.utc)
+    revision = activity.revise(ctx, **fields, now=now)
+    await repo.save_activity(uow.session, activity)
+    await uow.emit(ACTIVITY_REVISED, ActivityRevisedV1(
+        activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
+        work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
+        quantity=activity.quantity, description=activity.description, submitted_at=now, revision=revision,
+    ))
+    return activity
+
+
+async def withdraw(uow: UnitOfWork, *, activity_id: str, nip: str, reason: str | None) -> Activity:
+    """The owner takes an activity back before any decision; its approval task is cancelled."""
+    activity = await _own(uow, activity_id, nip)
+    now = datetime.now(timezone.utc)
+    activity.withdraw(now=now)
+    await repo.save_activity(uow.session, activity)
+    await uow.emit(ACTIVITY_WITHDRAWN, ActivityWithdrawnV1(
+        activity_id=uuid.UUID(activity.id), nip=activity.nip, withdrawn_at=now, reason=reason))
     return activity
 
 

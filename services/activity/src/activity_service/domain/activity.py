@@ -3,7 +3,8 @@
     submit ──▶ submitted ──scored──▶ pending_approval ──decision──▶ approved | rejected | returned
                                         ▲                                           │
                          revised ──scored┘◀────────────── revise ───────────────────┘
-    submitted | pending_approval | returned | revised ──withdraw──▶ withdrawn
+    submitted | pending_approval | revised ──revise──▶ revised (the same approver decides the revision)
+    submitted | pending_approval | revised ──withdraw──▶ withdrawn
 
 "scored" and "pending" of the pipeline are one state here: once scoring has priced it, the
 activity waits for the superior. A decision mirrors the approval service, which owns it: it is
@@ -37,9 +38,10 @@ OUTCOME = {Decision.approve: ActivityStatus.APPROVED, Decision.reject: ActivityS
 # States whose time span is taken (no other activity may overlap it).
 OCCUPYING = frozenset({ActivityStatus.SUBMITTED, ActivityStatus.PENDING_APPROVAL, ActivityStatus.APPROVED,
                        ActivityStatus.RETURNED, ActivityStatus.REVISED})
-REVISABLE = frozenset({ActivityStatus.RETURNED})
-WITHDRAWABLE = frozenset({ActivityStatus.SUBMITTED, ActivityStatus.PENDING_APPROVAL, ActivityStatus.RETURNED,
-                          ActivityStatus.REVISED})
+# Revised while it waits for the superior or after a return; withdrawn only before any decision.
+REVISABLE = frozenset({ActivityStatus.SUBMITTED, ActivityStatus.PENDING_APPROVAL, ActivityStatus.RETURNED,
+                       ActivityStatus.REVISED})
+WITHDRAWABLE = frozenset({ActivityStatus.SUBMITTED, ActivityStatus.PENDING_APPROVAL, ActivityStatus.REVISED})
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,8 @@ class Activity:
 
     def revise(self, ctx: IntakeContext, *, type_code: str, work_date: date, start_time: time, end_time: time,
                quantity: int, description: str, now: datetime) -> int:
-        """A returned activity, corrected; it goes back through scoring to the same approver.
-        Returns the new revision number."""
+        """A pending or returned activity, corrected; it goes back through scoring to the same
+        approver. Returns the new revision number."""
         if self.status not in REVISABLE:
             raise TransitionRefused("activity", self.status, "revise")
         check_intake(ctx, work_date, start_time, end_time)
@@ -148,7 +150,7 @@ class Activity:
         return self.revision
 
     def withdraw(self, *, now: datetime) -> None:
-        """The employee takes back an activity not yet decided for good."""
+        """The employee takes back an activity before any decision on it."""
         if self.status not in WITHDRAWABLE:
             raise TransitionRefused("activity", self.status, "withdraw")
         self.status, self.updated_at = ActivityStatus.WITHDRAWN, now

@@ -1,0 +1,95 @@
+"""Revise and withdraw through all the services, against the real broker and PostgreSQL: a returned
+activity, corrected, goes back to the same superior; a withdrawn one leaves the superior's inbox.
+(Runs before test_flow.py, which closes the running month.)"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from support import eventually, import_org, post_activity, token
+
+pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def _post(http, services, nip, start, end):
+    r = await post_activity(http, services, nip, start_time=start, end_time=end, type_code="SURAT-MASUK", quantity=1)
+    return r if r.status_code == 201 else None
+
+
+def _task_in(http, services, approver, activity_id, **expect):
+    async def check():
+        inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(approver))).json()
+        task = next((t for t in inbox if t["activity_id"] == activity_id), None)
+        return task if task and all(task[k] == v for k, v in expect.items()) else None
+    return check
+
+
+async def test_a_returned_activity_is_revised_back_to_the_same_superior(services, org):
+    activities = services.url("activity") + "/v1/activities"
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        r = await eventually(lambda: _post(http, services, org.a, "12:00", "12:30"))
+        activity_id = r.json()["id"]
+        await eventually(_task_in(http, services, org.b, activity_id))
+        decide = services.url("approval") + f"/v1/approvals/{activity_id}/decision"
+        assert (await http.post(decide, json={"decision": "return", "reason": "volume salah"},
+                                headers=token(org.b))).status_code == 200
+
+        async def returned():
+            got = (await http.get(f"{activities}/{activity_id}", headers=token(org.a))).json()
+            return got if got["status"] == "returned" else None
+        assert (await eventually(returned))["decision_reason"] == "volume salah"
+
+        # Nobody else may revise it; server-owned fields are refused; an overlap is a conflict.
+        assert (await http.patch(f"{activities}/{activity_id}", json={"quantity": 3},
+                                 headers=token(org.d))).status_code == 404
+        r = await http.patch(f"{activities}/{activity_id}", json={"quantity": 3, "status": "approved"},
+                             headers=token(org.a))
+        assert r.status_code == 422 and "status" in [e["field"] for e in r.json()["errors"]]
+        await eventually(lambda: _post(http, services, org.a, "13:00", "13:30"))
+        r = await http.patch(f"{activities}/{activity_id}", json={"end_time": "13:10"}, headers=token(org.a))
+        assert r.status_code == 409 and r.json()["errors"][0]["field"] == "start_time"
+
+        r = await http.patch(f"{activities}/{activity_id}", json={"quantity": 3}, headers=token(org.a))
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["revision"], r.json()["quantity"]) == ("revised", 1, 3)
+
+        # Priced again (3 x 10 minutes) and back with B, pending.
+        task = await eventually(_task_in(http, services, org.b, activity_id, minutes=30), timeout=60)
+        assert task["status"] == "pending" and task["assignee_nip"] == org.b
+        # (Rejected, not approved: test_flow.py counts A's approved minutes of this month.)
+        assert (await http.post(decide, json={"decision": "reject", "reason": "bukan tugas"},
+                                headers=token(org.b))).status_code == 200
+
+        async def rejected():
+            got = (await http.get(f"{activities}/{activity_id}", headers=token(org.a))).json()
+            return got if got["status"] == "rejected" else None
+        assert (await eventually(rejected))["minutes"] == 30
+        r = await http.patch(f"{activities}/{activity_id}", json={"quantity": 4}, headers=token(org.a))
+        assert r.status_code == 409 and "rejected" in r.json()["detail"]
+        r = await http.post(f"{activities}/{activity_id}/withdraw", headers=token(org.a))
+        assert r.status_code == 409 and "rejected" in r.json()["detail"]
+
+
+async def test_a_withdrawn_activity_leaves_the_superiors_inbox(services, org):
+    activities = services.url("activity") + "/v1/activities"
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        r = await eventually(lambda: _post(http, services, org.d, "14:00", "14:30"))
+        activity_id = r.json()["id"]
+        await eventually(_task_in(http, services, org.b, activity_id))
+        assert (await http.post(f"{activities}/{activity_id}/withdraw", headers=token(org.a))).status_code == 404
+        r = await http.post(f"{activities}/{activity_id}/withdraw", json={"reason": "salah input"},
+                            headers=token(org.d))
+        assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+
+        async def gone():
+            inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
+            return all(t["activity_id"] != activity_id for t in inbox)
+        await eventually(gone, timeout=60)
+        decide = services.url("approval") + f"/v1/approvals/{activity_id}/decision"
+        r = await http.post(decide, json={"decision": "approve"}, headers=token(org.b))
+        assert r.status_code == 409 and "cancelled" in r.json()["detail"]
+        # Its time span is free again.
+        assert await eventually(lambda: _post(http, services, org.d, "14:00", "14:30"))
