@@ -4,10 +4,13 @@ activity, corrected, goes back to the same superior; a withdrawn one leaves the 
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import httpx
 import pytest
 
-from support import eventually, import_org, post_activity, token
+from support import eventually, import_org, post_activity, read_topic, today, token
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
 
@@ -93,3 +96,37 @@ async def test_a_withdrawn_activity_leaves_the_superiors_inbox(services, org):
         assert r.status_code == 409 and "cancelled" in r.json()["detail"]
         # Its time span is free again.
         assert await eventually(lambda: _post(http, services, org.d, "14:00", "14:30"))
+
+
+async def test_a_retried_submit_with_its_idempotency_key_logs_one_activity(services, org, kafka_bootstrap):
+    url = services.url("activity") + "/v1/activities"
+    body = {"type_code": "SURAT-MASUK", "date": today(), "start_time": "15:00", "end_time": "15:20", "quantity": 1,
+            "description": "Agenda surat masuk"}
+    key = {"Idempotency-Key": f"phone-{uuid.uuid4()}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        first = await eventually(lambda: _with_key(http, url, body, {**token(org.d), **key}))
+        again = await http.post(url, json=body, headers={**token(org.d), **key})
+        assert again.status_code == 201 and again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        r = await http.post(url, json={**body, "quantity": 2}, headers={**token(org.d), **key})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Idempotency-Key"
+
+        # Twins racing on a flaky connection: both answered with the one activity.
+        twin_key = {"Idempotency-Key": f"phone-{uuid.uuid4()}"}
+        twin_body = {**body, "start_time": "15:30", "end_time": "15:50"}
+        a, b = await asyncio.gather(*(http.post(url, json=twin_body, headers={**token(org.d), **twin_key})
+                                      for _ in range(2)))
+        assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] == b.json()["id"]
+
+        for activity_id in (first.json()["id"], a.json()["id"]):
+            records = await read_topic(kafka_bootstrap, "activity.submitted.v1",
+                                       lambda rec, i=activity_id: i.encode() in rec.value, expect=1)
+            assert len(records) == 1, "one event for one activity"
+        own = (await http.get(url, params={"month": today()[:7]}, headers=token(org.d))).json()
+        assert sum(1 for x in own if x["start_time"] in ("15:00:00", "15:30:00")) == 2
+
+
+async def _with_key(http, url, body, headers):
+    r = await http.post(url, json=body, headers=headers)
+    return r if r.status_code == 201 else None

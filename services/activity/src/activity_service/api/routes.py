@@ -6,8 +6,9 @@ import calendar
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
 
+from activity_service.api.idempotency import fingerprint, once
 from activity_service.api.org_csv import HeaderError, parse_org_csv
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
 from activity_service.application import activities
@@ -18,6 +19,9 @@ from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 from kinerja_kit.http import FieldError
 
 router = APIRouter(prefix="/v1")
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", description=(
+    "a key of the client's choosing (e.g. a UUID) per write: a retry with the same key and request "
+    "answers the first response again; kept at least 7 days, per user"))]
 MAX_CSV_BYTES = 20 * 1024 * 1024
 READ_ALL_ROLES = ("inspektorat", "pimpinan", "admin")
 
@@ -54,55 +58,66 @@ async def _csv_text(request: Request) -> str:
 
 @router.post("/org/import", response_model=ImportResultOut,
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_org(request: Request, principal: Principal = require_roles("admin")) -> ImportResultOut:
+async def import_org(request: Request, key: IdempotencyKeyHeader = None,
+                     principal: Principal = require_roles("admin")) -> ImportResultOut:
     """Import or update employees from CSV; valid rows are stored and published, bad rows reported."""
     text = await _csv_text(request)
-    runtime = request.app.state.runtime
-    async with runtime.uow() as uow:
+
+    async def write(uow):
         try:
             result = parse_org_csv(text, await repo.existing_nips(uow.session))
         except HeaderError as exc:
             raise FieldError("header", str(exc)) from None
         await repo.upsert_employees(uow.session, result.employees, datetime.now(timezone.utc))
         await uow.emit_many(ORG_EMPLOYEE, result.employees)
-    return ImportResultOut(imported=len(result.employees), errors=result.errors)
+        return ImportResultOut(imported=len(result.employees), errors=result.errors)
+    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
+                      fp=fingerprint("POST", request.url.path, text))
 
 
 @router.post("/activities", status_code=201, response_model=ActivityOut)
-async def submit_activity(body: ActivityCreate, request: Request, principal: CurrentPrincipal) -> ActivityOut:
-    """Log one piece of work; 201 only after the activity and its event are committed."""
+async def submit_activity(body: ActivityCreate, request: Request, principal: CurrentPrincipal,
+                          key: IdempotencyKeyHeader = None) -> ActivityOut:
+    """Log one piece of work; 201 only after the activity and its event are committed. A retry
+    with the same Idempotency-Key answers the first 201 again and logs nothing new."""
     settings = request.app.state.settings
-    async with request.app.state.runtime.uow() as uow:
-        activity = await activities.submit(
+
+    async def write(uow):
+        return _out(await activities.submit(
             uow, request.app.state.reference, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
-            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days)
-    return _out(activity)
+            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days))
+    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=201, write=write,
+                      fp=fingerprint("POST", request.url.path, body.model_dump(mode="json")))
 
 
 @router.patch("/activities/{activity_id}", response_model=ActivityOut)
 async def revise_activity(activity_id: str, body: ActivityPatch, request: Request,
-                          principal: CurrentPrincipal) -> ActivityOut:
+                          principal: CurrentPrincipal, key: IdempotencyKeyHeader = None) -> ActivityOut:
     """The owner corrects a pending or returned activity; 409 naming the status otherwise."""
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise FieldError("body", "name at least one field to change")
     settings = request.app.state.settings
-    async with request.app.state.runtime.uow() as uow:
-        activity = await activities.revise(uow, request.app.state.reference, activity_id=activity_id,
-                                           nip=principal.nip, changes=changes, today=settings.today(),
-                                           backdate_working_days=settings.backdate_working_days)
-    return _out(activity)
+
+    async def write(uow):
+        return _out(await activities.revise(uow, request.app.state.reference, activity_id=activity_id,
+                                            nip=principal.nip, changes=changes, today=settings.today(),
+                                            backdate_working_days=settings.backdate_working_days))
+    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
+                      fp=fingerprint("PATCH", request.url.path, body.model_dump(mode="json", exclude_unset=True)))
 
 
 @router.post("/activities/{activity_id}/withdraw", response_model=ActivityOut)
 async def withdraw_activity(activity_id: str, request: Request, principal: CurrentPrincipal,
-                            body: WithdrawIn | None = None) -> ActivityOut:
+                            body: WithdrawIn | None = None, key: IdempotencyKeyHeader = None) -> ActivityOut:
     """The owner takes an activity back before any decision; 409 naming the status otherwise."""
-    async with request.app.state.runtime.uow() as uow:
-        activity = await activities.withdraw(uow, activity_id=activity_id, nip=principal.nip,
-                                             reason=body.reason if body else None)
-    return _out(activity)
+    reason = body.reason if body else None
+
+    async def write(uow):
+        return _out(await activities.withdraw(uow, activity_id=activity_id, nip=principal.nip, reason=reason))
+    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
+                      fp=fingerprint("POST", request.url.path, {"reason": reason}))
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityOut)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus
-from activity_service.persistence.tables import ActivityRow, ActivityType, ClosedPeriod, Employee
+from activity_service.persistence.tables import ActivityRow, ActivityType, ClosedPeriod, Employee, IdempotencyKey
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_kit.persistence import upsert, values_of
@@ -67,3 +67,18 @@ async def list_month(session: AsyncSession, nip: str, first: date, last: date) -
 
 async def mark_closed(session: AsyncSession, period: str, closed_at: datetime) -> None:
     await upsert(session, ClosedPeriod, {"period": period, "closed_at": closed_at}, update=False)  # the first stands
+
+
+async def remembered(session: AsyncSession, nip: str, key: str) -> IdempotencyKey | None:
+    return await session.get(IdempotencyKey, (nip, key))
+
+
+async def remember(session: AsyncSession, nip: str, key: str, fingerprint: str, status: int, body: dict,
+                   now: datetime) -> None:
+    """Plain insert: a concurrent twin with the same key fails on the primary key (its write rolls back)."""
+    session.add(IdempotencyKey(nip=nip, key=key, fingerprint=fingerprint, status=status, body=body, created_at=now))
+    await session.flush()
+
+
+async def forget_keys_before(session: AsyncSession, cutoff: datetime) -> int:
+    return (await session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))).rowcount or 0

@@ -67,3 +67,15 @@ class ClosedPeriod(Base, table=True):
     period: str = Field(primary_key=True, max_length=7)
     closed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
+
+
+class IdempotencyKey(Base, table=True):
+    """The answer to a write sent with an Idempotency-Key, per user, so a client's retry gets the
+    same answer and changes nothing (kept at least 7 days)."""
+    __tablename__ = "idempotency_keys"
+    nip: str = Field(primary_key=True, max_length=18)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status: int
+    body: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
