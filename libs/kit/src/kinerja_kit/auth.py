@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kinerja_kit.settings import ServiceSettings
 
-ROLES = frozenset({"pegawai", "admin", "inspektorat", "bpkad", "pimpinan"})
+ROLES = frozenset({"pegawai", "admin", "inspektorat", "bpkad", "pimpinan", "absensi"})  # absensi: the e-Absen system
 
 
 @dataclass(frozen=True)

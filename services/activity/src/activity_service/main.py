@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from fastapi import FastAPI
 
+from activity_service.api import attendance
 from activity_service.api.routes import router
 from activity_service.handlers.consumers import register
 from activity_service.persistence.reference import ReferenceCache
@@ -15,6 +18,8 @@ from kinerja_kit.settings import ServiceSettings
 class ActivitySettings(ServiceSettings):
     backdate_working_days: int = 3
     reference_cache_seconds: float = 5.0
+    work_start: time = time(7, 30)  # the region's working hours: late / early minutes from e-Absen times
+    work_end: time = time(16, 0)
 
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
@@ -22,7 +27,8 @@ def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     register(runtime.consumers, app.state.reference)
 
 
-SERVICE = ServiceSpec(name="activity", port=8001, settings=ActivitySettings, metadata=metadata, routers=[router], wire=wire)
+SERVICE = ServiceSpec(name="activity", port=8001, settings=ActivitySettings, metadata=metadata,
+                      routers=[router, attendance.router], wire=wire)
 load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Header
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -20,6 +22,9 @@ from kinerja_kit.errors import DomainError
 from kinerja_kit.http import FieldError
 from kinerja_kit.outbox import UnitOfWork
 
+IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", description=(
+    "a key of the client's choosing (e.g. a UUID) per write: a retry with the same key and request "
+    "answers the first response again; kept at least 7 days, per user"))]
 KEEP = timedelta(days=8)  # at least the promised 7 days
 MAX_KEY = 200
 

@@ -6,9 +6,9 @@ import calendar
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 
-from activity_service.api.idempotency import fingerprint, once
+from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
 from activity_service.api.org_csv import HeaderError, parse_org_csv
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
 from activity_service.application import activities
@@ -19,9 +19,6 @@ from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 from kinerja_kit.http import FieldError
 
 router = APIRouter(prefix="/v1")
-IdempotencyKeyHeader = Annotated[str | None, Header(alias="Idempotency-Key", description=(
-    "a key of the client's choosing (e.g. a UUID) per write: a retry with the same key and request "
-    "answers the first response again; kept at least 7 days, per user"))]
 MAX_CSV_BYTES = 20 * 1024 * 1024
 READ_ALL_ROLES = ("inspektorat", "pimpinan", "admin")
 
@@ -143,3 +140,4 @@ async def list_activities(
     first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
     async with request.app.state.runtime.db.sessions() as session:
         return [_out(a) for a in await repo.list_month(session, principal.nip, first, last)]
+

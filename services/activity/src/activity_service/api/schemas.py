@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kinerja_contracts.attendance.v1 import DayStatus
+
 
 class ActivityCreate(BaseModel):
     """Body of POST /v1/activities. Unknown fields (status, points, nip, …) are rejected."""
@@ -67,3 +69,48 @@ class ImportRowError(BaseModel):
 class ImportResultOut(BaseModel):
     imported: int
     errors: list[ImportRowError]
+
+
+class AttendanceIn(BaseModel):
+    """One day of one employee from e-Absen. Without late/early minutes they are derived from the
+    region's working hours and the check-in/out times."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    nip: str = Field(pattern=r"^[0-9]{8,18}$")
+    work_date: date = Field(alias="date")
+    status: DayStatus
+    check_in: time | None = None
+    check_out: time | None = None
+    late_minutes: int | None = Field(default=None, ge=0, le=1440)
+    early_leave_minutes: int | None = Field(default=None, ge=0, le=1440)
+    apel_missed: bool = False
+    leave_type: str | None = Field(default=None, max_length=40)
+
+
+class AttendanceBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict] = Field(min_length=1, max_length=5000)
+
+
+class AttendanceRecordError(BaseModel):
+    index: int
+    field: str
+    message: str
+
+
+class AttendanceBatchOut(BaseModel):
+    accepted: int
+    errors: list[AttendanceRecordError]
+
+
+class AttendanceDayOut(BaseModel):
+    nip: str
+    date: date
+    status: str
+    check_in: time | None
+    check_out: time | None
+    late_minutes: int
+    early_leave_minutes: int
+    apel_missed: bool
+    leave_type: str | None

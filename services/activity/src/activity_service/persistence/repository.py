@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus
-from activity_service.persistence.tables import ActivityRow, ActivityType, ClosedPeriod, Employee, IdempotencyKey
+from activity_service.domain.attendance import AttendanceDay
+from activity_service.persistence.tables import (
+    ActivityRow, ActivityType, AttendanceRow, ClosedPeriod, Employee, IdempotencyKey,
+)
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_kit.persistence import upsert, values_of
@@ -82,3 +85,19 @@ async def remember(session: AsyncSession, nip: str, key: str, fingerprint: str, 
 
 async def forget_keys_before(session: AsyncSession, cutoff: datetime) -> int:
     return (await session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))).rowcount or 0
+
+
+async def active_nips_among(session: AsyncSession, nips: set[str]) -> set[str]:
+    if not nips:
+        return set()
+    return set(await session.scalars(sa.select(Employee.nip).where(Employee.nip.in_(nips), Employee.active)))
+
+
+async def save_attendance(session: AsyncSession, days: list[AttendanceDay], now: datetime) -> None:
+    await upsert(session, AttendanceRow, [{**values_of(d), "updated_at": now} for d in days])
+
+
+async def attendance_month(session: AsyncSession, nip: str, first: date, last: date) -> list[AttendanceRow]:
+    return list(await session.scalars(sa.select(AttendanceRow).where(
+        AttendanceRow.nip == nip, AttendanceRow.work_date >= first, AttendanceRow.work_date <= last)
+        .order_by(AttendanceRow.work_date)))

@@ -79,3 +79,18 @@ class IdempotencyKey(Base, table=True):
     status: int
     body: dict = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+
+
+class AttendanceRow(Base, table=True):
+    """One employee's attendance for one day, as e-Absen last reported it (a later record replaces it)."""
+    __tablename__ = "attendance"
+    nip: str = Field(primary_key=True, max_length=18)
+    work_date: date = Field(primary_key=True)
+    status: str = Field(max_length=20)
+    check_in: time | None = None
+    check_out: time | None = None
+    late_minutes: int = 0
+    early_leave_minutes: int = 0
+    apel_missed: bool = False
+    leave_type: str | None = Field(default=None, max_length=40)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
