@@ -132,10 +132,20 @@ async def import_org(http: httpx.AsyncClient, services, org) -> dict:
     return r.json()
 
 
-async def post_activity(http, services, caller, /, **overrides) -> httpx.Response:
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def post_activity(http, services, caller, /, evidence: list[tuple[str, bytes]] | None = None,
+                        **overrides) -> httpx.Response:
+    """JSON, or multipart with `evidence` files [(name, bytes)] when given."""
     body = {"type_code": "LAPORAN", "date": today(), "start_time": "08:00", "end_time": "10:00",
             "quantity": 2, "description": "Menyusun laporan bulanan layanan TI", **overrides}
-    return await http.post(services.url("activity") + "/v1/activities", json=body, headers=token(caller))
+    url = services.url("activity") + "/v1/activities"
+    if evidence is None:
+        return await http.post(url, json=body, headers=token(caller))
+    return await http.post(url, data={k: str(v) for k, v in body.items()},
+                           files=[("evidence", (name, data, "application/octet-stream")) for name, data in evidence],
+                           headers=token(caller))
 
 
 class TcpForwarder:

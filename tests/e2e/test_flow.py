@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from kinerja_contracts.topics import APPROVAL_DECIDED, TPP_COMPUTED
 from kinerja_contracts.tpp.v1 import TppComputedV1
-from support import eventually, import_org, post_activity, read_topic, today, token
+from support import PDF, eventually, import_org, post_activity, read_topic, today, token
 
 pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
 
@@ -124,8 +124,8 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
         laporan = next(t for t in catalog.json() if t["code"] == "LAPORAN")
         assert laporan["standard_minutes"] == 120
 
-        async def submitted():
-            r = await post_activity(http, services, org.a)
+        async def submitted():  # LAPORAN requires evidence
+            r = await post_activity(http, services, org.a, evidence=[("laporan.pdf", PDF)])
             return r if r.status_code == 201 else None
         r = await eventually(submitted)
         activity = r.json()

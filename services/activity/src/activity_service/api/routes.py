@@ -6,10 +6,13 @@ import calendar
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.datastructures import UploadFile
+from fastapi.responses import FileResponse
 
 from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
 from activity_service.api.org_csv import HeaderError, parse_org_csv
+from activity_service.api.uploads import check_length, store_evidence, validated
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
 from activity_service.application import activities
 from activity_service.domain.activity import Activity
@@ -23,8 +26,8 @@ MAX_CSV_BYTES = 20 * 1024 * 1024
 READ_ALL_ROLES = ("inspektorat", "pimpinan", "admin")
 
 
-def _out(a: Activity) -> ActivityOut:
-    return ActivityOut(
+def _out(a: Activity, evidence: list[str] | None = None) -> ActivityOut:
+    return ActivityOut(evidence=evidence or [],
         id=a.id, nip=a.nip, type_code=a.type_code, date=a.work_date, start_time=a.start_time,
         end_time=a.end_time, quantity=a.quantity, description=a.description, status=a.status,
         minutes=a.minutes, points=a.points, decision_reason=a.decision_reason, revision=a.revision,
@@ -72,20 +75,101 @@ async def import_org(request: Request, key: IdempotencyKeyHeader = None,
                       fp=fingerprint("POST", request.url.path, text))
 
 
-@router.post("/activities", status_code=201, response_model=ActivityOut)
-async def submit_activity(body: ActivityCreate, request: Request, principal: CurrentPrincipal,
+ACTIVITY_BODY = ActivityCreate.model_json_schema(by_alias=True)
+SUBMIT_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ACTIVITY_BODY},
+    "multipart/form-data": {"schema": {**ACTIVITY_BODY, "properties": {
+        **ACTIVITY_BODY["properties"],
+        "evidence": {"type": "array", "items": {"type": "string", "format": "binary"},
+                     "description": "PDF, JPEG or PNG files (type read from the bytes)"}}}},
+}}}
+EVIDENCE_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["evidence"],
+    "properties": {"evidence": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
+
+
+@router.post("/activities", status_code=201, response_model=ActivityOut, openapi_extra=SUBMIT_BODY)
+async def submit_activity(request: Request, principal: CurrentPrincipal,
                           key: IdempotencyKeyHeader = None) -> ActivityOut:
-    """Log one piece of work; 201 only after the activity and its event are committed. A retry
-    with the same Idempotency-Key answers the first 201 again and logs nothing new."""
-    settings = request.app.state.settings
+    """Log one piece of work, as JSON or as multipart with `evidence` file parts; 201 only after
+    the activity, its evidence and its event are committed. A retry with the same Idempotency-Key
+    answers the first 201 again and logs nothing new."""
+    settings, store = request.app.state.settings, request.app.state.evidence
+    evidence, new = [], []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        check_length(request, settings.evidence_max_files, settings.evidence_max_bytes)
+        async with request.form(max_files=settings.evidence_max_files + 1, max_fields=20) as form:
+            fields = {k: v for k, v in form.multi_items() if k != "evidence" and isinstance(v, str)}
+            body = validated(ActivityCreate, fields)
+            evidence, new = await store_evidence(form.getlist("evidence"), store, max_files=settings.evidence_max_files,
+                                                 max_bytes=settings.evidence_max_bytes)
+    else:
+        body = validated(ActivityCreate, await request.body())
 
     async def write(uow):
-        return _out(await activities.submit(
+        activity = await activities.submit(
             uow, request.app.state.reference, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
-            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days))
-    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=201, write=write,
-                      fp=fingerprint("POST", request.url.path, body.model_dump(mode="json")))
+            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days,
+            evidence=evidence)
+        return await _out_with_evidence(uow.session, activity)
+    try:
+        return await once(request.app.state.runtime, nip=principal.nip, key=key, status=201, write=write,
+                          fp=fingerprint("POST", request.url.path, {**body.model_dump(mode="json"),
+                                                                    "evidence": [e[0] for e in evidence]}))
+    except BaseException:
+        for sha in new:  # nothing refers to bytes first stored by this refused request
+            store.discard(sha)
+        raise
+
+
+@router.post("/activities/{activity_id}/evidence", response_model=ActivityOut, openapi_extra=EVIDENCE_BODY)
+async def add_evidence(activity_id: str, request: Request, principal: CurrentPrincipal,
+                       key: IdempotencyKeyHeader = None) -> ActivityOut:
+    """The owner adds files while the activity can still be revised (else 409 naming the status)."""
+    settings, store = request.app.state.settings, request.app.state.evidence
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise FieldError("evidence", "send multipart/form-data with `evidence` file parts")
+    check_length(request, settings.evidence_max_files, settings.evidence_max_bytes)
+    async with request.form(max_files=settings.evidence_max_files + 1, max_fields=5) as form:
+        evidence, new = await store_evidence(form.getlist("evidence"), store, max_files=settings.evidence_max_files,
+                                             max_bytes=settings.evidence_max_bytes)
+    if not evidence:
+        raise FieldError("evidence", "at least one file part")
+
+    async def write(uow):
+        activity = await activities.attach_evidence(uow, activity_id=activity_id, nip=principal.nip,
+                                                    evidence=evidence, max_files=settings.evidence_max_files)
+        return await _out_with_evidence(uow.session, activity)
+    try:
+        return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
+                          fp=fingerprint("POST", request.url.path, [e[0] for e in evidence]))
+    except BaseException:
+        for sha in new:
+            store.discard(sha)
+        raise
+
+
+@router.get("/activities/{activity_id}/evidence/{sha256}", response_class=FileResponse,
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
+async def download_evidence(activity_id: str, sha256: str, request: Request, principal: CurrentPrincipal):
+    """One file: for the owner, the owner's atasan langsung and Inspektorat (404 for anyone else)."""
+    async with request.app.state.runtime.db.sessions() as session:
+        a = await repo.get_activity(session, activity_id)
+        owner = await repo.get_employee(session, a.nip) if a else None
+        files = (await repo.evidence_of(session, [activity_id])).get(activity_id, []) if a else []
+    allowed = a is not None and (a.nip == principal.nip or principal.has("inspektorat")
+                                 or (owner is not None and owner.supervisor_nip == principal.nip))
+    row = next((f for f in files if f.sha256 == sha256), None)
+    path = request.app.state.evidence.path(sha256) if row else None
+    if not allowed or path is None:
+        raise HTTPException(404, detail="evidence not found")
+    return FileResponse(path, media_type=row.content_type, headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def _out_with_evidence(session, activity: Activity) -> ActivityOut:
+    files = (await repo.evidence_of(session, [activity.id])).get(activity.id, [])
+    return _out(activity, [f.sha256 for f in files])
 
 
 @router.patch("/activities/{activity_id}", response_model=ActivityOut)
@@ -127,7 +211,8 @@ async def get_activity(activity_id: str, request: Request, principal: CurrentPri
                                  or (owner is not None and owner.supervisor_nip == principal.nip))
     if not allowed:
         raise HTTPException(404, detail="activity not found")
-    return _out(a)
+    async with request.app.state.runtime.db.sessions() as session:
+        return await _out_with_evidence(session, a)
 
 
 @router.get("/activities", response_model=list[ActivityOut])
@@ -139,5 +224,7 @@ async def list_activities(
     year, mon = map(int, month.split("-"))
     first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
     async with request.app.state.runtime.db.sessions() as session:
-        return [_out(a) for a in await repo.list_month(session, principal.nip, first, last)]
+        rows = await repo.list_month(session, principal.nip, first, last)
+        files = await repo.evidence_of(session, [a.id for a in rows])
+    return [_out(a, [f.sha256 for f in files.get(a.id, [])]) for a in rows]
 

@@ -56,6 +56,8 @@ class ActivityOut(BaseModel):
     points: Decimal | None = None
     decision_reason: str | None = None
     revision: int = 0
+    evidence: list[str] = Field(default_factory=list, description="SHA-256 of each file; download at "
+                                "/v1/activities/{id}/evidence/{sha256}")
     created_at: datetime
     updated_at: datetime
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timezone
 
-from activity_service.domain.activity import Activity, IntakeContext
+from activity_service.domain.activity import REVISABLE, Activity, IntakeContext
+from activity_service.domain.evidence import check_count
 from activity_service.persistence import repository as repo
 from activity_service.persistence.reference import ReferenceCache
 from kinerja_contracts.activity.v1 import ActivityRevisedV1, ActivityScoredV1, ActivitySubmittedV1, ActivityWithdrawnV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
 from kinerja_contracts.topics import ACTIVITY_REVISED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN
 from kinerja_kit.consumer import NotYetAvailable
-from kinerja_kit.errors import NotFound, NotPermitted
+from kinerja_kit.errors import NotFound, NotPermitted, TransitionRefused
 from kinerja_kit.outbox import UnitOfWork
 
 
 async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_code: str, work_date: date, start_time, end_time,
-                 quantity: int, description: str, today: date, backdate_working_days: int) -> Activity:
+                 quantity: int, description: str, today: date, backdate_working_days: int,
+                 evidence: list[tuple[str, str, int]] = ()) -> Activity:
     """Store a new activity and queue activity.submitted.v1 (201 only after the commit)."""
     employee = await repo.get_employee(uow.session, nip, lock=True)
     if employee is None or not employee.active:
@@ -26,17 +28,19 @@ async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_c
         type_info=await reference.type_info(uow.session, type_code, work_date), position_kind=employee.position_kind,
         today=today, backdate_working_days=backdate_working_days,
         taken_spans=await repo.taken_spans(uow.session, nip, work_date),
-        period_closed=await reference.is_closed(uow.session, work_date),
+        period_closed=await reference.is_closed(uow.session, work_date), evidence_files=len(evidence),
     )
     now = datetime.now(timezone.utc)
     activity = Activity.submit(ctx, id=str(uuid.uuid4()), nip=nip, type_code=type_code, work_date=work_date,
                                start_time=start_time, end_time=end_time, quantity=quantity,
                                description=description, now=now)
     await repo.save_activity(uow.session, activity)
+    await repo.add_evidence(uow.session, activity.id, list(evidence), now)
     await uow.emit(ACTIVITY_SUBMITTED, ActivitySubmittedV1(
         activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
         work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
         quantity=activity.quantity, description=activity.description, submitted_at=now,
+        evidence_sha256=[sha for sha, _, _ in evidence],
     ))
     return activity
 
@@ -64,6 +68,7 @@ async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str
         position_kind=employee.position_kind, today=today, backdate_working_days=backdate_working_days,
         taken_spans=await repo.taken_spans(uow.session, nip, fields["work_date"], exclude_id=activity.id),
         period_closed=await reference.is_closed(uow.session, fields["work_date"]),
+        evidence_files=len((await repo.evidence_of(uow.session, [activity.id])).get(activity.id, [])),
     )
     now = datetime.now(timezone.utc)
     revision = activity.revise(ctx, **fields, now=now)
@@ -73,6 +78,18 @@ async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str
         work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
         quantity=activity.quantity, description=activity.description, submitted_at=now, revision=revision,
     ))
+    return activity
+
+
+async def attach_evidence(uow: UnitOfWork, *, activity_id: str, nip: str, evidence: list[tuple[str, str, int]],
+                          max_files: int) -> Activity:
+    """The owner adds files while the activity can still be revised."""
+    activity = await _own(uow, activity_id, nip)
+    if activity.status not in REVISABLE:
+        raise TransitionRefused("activity", activity.status, "take more evidence")
+    existing = {e.sha256 for e in (await repo.evidence_of(uow.session, [activity.id])).get(activity.id, [])}
+    check_count(len(existing), len({sha for sha, _, _ in evidence} - existing), max_files)
+    await repo.add_evidence(uow.session, activity.id, evidence, datetime.now(timezone.utc))
     return activity
 
 

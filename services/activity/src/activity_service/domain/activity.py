@@ -51,6 +51,7 @@ class TypeInfo:
     active: bool
     allowed_position_kinds: list[str]
     effective_from: date = date.min
+    evidence_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class IntakeContext:
     backdate_working_days: int
     taken_spans: list[tuple[time, time]] = field(default_factory=list)
     period_closed: bool = False
+    evidence_files: int = 0  # files sent with it, or already attached
 
 
 def working_days_between(earlier: date, later: date) -> int:
@@ -91,6 +93,8 @@ def check_intake(ctx: IntakeContext, work_date: date, start_time: time, end_time
         raise InvalidField("type_code", f"not in force before {t.effective_from.isoformat()}")
     if ctx.period_closed:
         raise InvalidField("date", "the month's TPP period is closed")
+    if t.evidence_required and ctx.evidence_files == 0:
+        raise InvalidField("evidence", f"{t.code} requires evidence: attach a PDF, JPEG or PNG file")
     for start, end in ctx.taken_spans:
         if start_time < end and start < end_time:
             raise Conflict(f"overlaps another activity from {start:%H:%M} to {end:%H:%M}", field="start_time")

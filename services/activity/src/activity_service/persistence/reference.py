@@ -30,7 +30,8 @@ class ReferenceCache:
             return
         types: dict[str, list[TypeInfo]] = {}
         for t in await session.scalars(sa.select(ActivityType).order_by(ActivityType.code, ActivityType.effective_from)):
-            types.setdefault(t.code, []).append(TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from))
+            types.setdefault(t.code, []).append(TypeInfo(t.code, t.active, t.allowed_position_kinds, t.effective_from,
+                                                          t.evidence_required))
         closed = set(await session.scalars(sa.select(ClosedPeriod.period)))
         self._types, self._closed, self._loaded_at = types, closed, time.monotonic()
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus
 from activity_service.domain.attendance import AttendanceDay
 from activity_service.persistence.tables import (
-    ActivityRow, ActivityType, AttendanceRow, ClosedPeriod, Employee, IdempotencyKey,
+    ActivityRow, ActivityType, AttendanceRow, ClosedPeriod, Employee, EvidenceRow, IdempotencyKey,
 )
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
@@ -101,3 +101,19 @@ async def attendance_month(session: AsyncSession, nip: str, first: date, last: d
     return list(await session.scalars(sa.select(AttendanceRow).where(
         AttendanceRow.nip == nip, AttendanceRow.work_date >= first, AttendanceRow.work_date <= last)
         .order_by(AttendanceRow.work_date)))
+
+
+async def add_evidence(session: AsyncSession, activity_id: str, files: list[tuple[str, str, int]],
+                       now: datetime) -> None:
+    """files: (sha256, content_type, size); the same file twice on one activity is kept once."""
+    await upsert(session, EvidenceRow, [dict(activity_id=activity_id, sha256=s, content_type=t, size=n, added_at=now)
+                                        for s, t, n in dict((f[0], f) for f in files).values()], update=False)
+
+
+async def evidence_of(session: AsyncSession, activity_ids: list[str]) -> dict[str, list[EvidenceRow]]:
+    out: dict[str, list[EvidenceRow]] = {}
+    if activity_ids:
+        for r in await session.scalars(sa.select(EvidenceRow).where(EvidenceRow.activity_id.in_(activity_ids))
+                                       .order_by(EvidenceRow.added_at, EvidenceRow.sha256)):
+            out.setdefault(r.activity_id, []).append(r)
+    return out

@@ -94,3 +94,13 @@ class AttendanceRow(Base, table=True):
     apel_missed: bool = False
     leave_type: str | None = Field(default=None, max_length=40)
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class EvidenceRow(Base, table=True):
+    """A file attached to an activity; the bytes live in the evidence store under their SHA-256."""
+    __tablename__ = "evidence"
+    activity_id: str = Field(primary_key=True, max_length=36)
+    sha256: str = Field(primary_key=True, max_length=64)
+    content_type: str = Field(max_length=50)
+    size: int
+    added_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
