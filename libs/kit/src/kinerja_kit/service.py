@@ -19,6 +19,7 @@ from prometheus_client import Gauge
 
 from kinerja_kit import http
 from kinerja_kit.auth import TokenVerifier
+from kinerja_kit.ratelimit import TokenBuckets
 from kinerja_kit.consumer import ConsumerGroup
 from kinerja_kit.db import Database
 from kinerja_kit.kafka import LagSampler, build_broker
@@ -153,6 +154,7 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
     app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.write_limits = TokenBuckets(settings.write_rate_per_minute, settings.write_burst)
     # Ready means able to take writes: the database. The broker is reported, not required
     # (writes wait in the outbox while Kafka is away).
     http.install(app, [("database", runtime.ready_db)], degraded_checks=[("broker", runtime.ready_broker)])

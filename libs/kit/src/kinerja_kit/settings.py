@@ -52,6 +52,8 @@ class ServiceSettings(BaseSettings):
     region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
     fault_relay_hold_seconds: float = Field(default=0.0, description="tests only: the relay waits this long "
                                             "between reading rows and publishing them (a crash window)")
+    write_rate_per_minute: float = Field(default=120.0, description="writes per user per minute on average")
+    write_burst: int = Field(default=60, description="writes a user may send at once before the rate applies")
     timezone: str = Field(default="Asia/Jakarta", description="the region's time zone (dates, working days)")
 
     def today(self) -> date:

@@ -19,6 +19,7 @@ from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
 from kinerja_contracts.topics import ORG_EMPLOYEE
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.ratelimit import WriteLimited
 from kinerja_kit.http import FieldError
 
 router = APIRouter(prefix="/v1")
@@ -89,7 +90,7 @@ EVIDENCE_BODY = {"requestBody": {"required": True, "content": {"multipart/form-d
 
 
 @router.post("/activities", status_code=201, response_model=ActivityOut, openapi_extra=SUBMIT_BODY)
-async def submit_activity(request: Request, principal: CurrentPrincipal,
+async def submit_activity(request: Request, principal: WriteLimited,
                           key: IdempotencyKeyHeader = None) -> ActivityOut:
     """Log one piece of work, as JSON or as multipart with `evidence` file parts; 201 only after
     the activity, its evidence and its event are committed. A retry with the same Idempotency-Key
@@ -124,7 +125,7 @@ async def submit_activity(request: Request, principal: CurrentPrincipal,
 
 
 @router.post("/activities/{activity_id}/evidence", response_model=ActivityOut, openapi_extra=EVIDENCE_BODY)
-async def add_evidence(activity_id: str, request: Request, principal: CurrentPrincipal,
+async def add_evidence(activity_id: str, request: Request, principal: WriteLimited,
                        key: IdempotencyKeyHeader = None) -> ActivityOut:
     """The owner adds files while the activity can still be revised (else 409 naming the status)."""
     settings, store = request.app.state.settings, request.app.state.evidence
@@ -174,7 +175,7 @@ async def _out_with_evidence(session, activity: Activity) -> ActivityOut:
 
 @router.patch("/activities/{activity_id}", response_model=ActivityOut)
 async def revise_activity(activity_id: str, body: ActivityPatch, request: Request,
-                          principal: CurrentPrincipal, key: IdempotencyKeyHeader = None) -> ActivityOut:
+                          principal: WriteLimited, key: IdempotencyKeyHeader = None) -> ActivityOut:
     """The owner corrects a pending or returned activity; 409 naming the status otherwise."""
     changes = body.model_dump(exclude_unset=True)
     if not changes:
@@ -190,7 +191,7 @@ async def revise_activity(activity_id: str, body: ActivityPatch, request: Reques
 
 
 @router.post("/activities/{activity_id}/withdraw", response_model=ActivityOut)
-async def withdraw_activity(activity_id: str, request: Request, principal: CurrentPrincipal,
+async def withdraw_activity(activity_id: str, request: Request, principal: WriteLimited,
                             body: WithdrawIn | None = None, key: IdempotencyKeyHeader = None) -> ActivityOut:
     """The owner takes an activity back before any decision; 409 naming the status otherwise."""
     reason = body.reason if body else None

@@ -15,6 +15,7 @@ from approval_service.domain.audit import ChainCheck, StoredEntry
 from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.ratelimit import WriteLimited
 
 router = APIRouter(prefix="/v1")
 
@@ -59,7 +60,7 @@ async def inbox(request: Request, principal: CurrentPrincipal,
 
 
 @router.post("/approvals/{activity_id}/decision", response_model=TaskOut)
-async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, principal: CurrentPrincipal) -> TaskOut:
+async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, principal: WriteLimited) -> TaskOut:
     """Approve, reject or return one activity (reason required unless approve)."""
     async with request.app.state.runtime.uow() as uow:
         task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
