@@ -175,3 +175,27 @@ async def test_evidence_is_required_sniffed_stored_and_shown_to_the_superior_onl
         got = await http.get(f"{activity}/{created['id']}/evidence/{png_sha}", headers=token(org.d))
         assert got.headers["content-type"] == "image/png", "the type comes from the bytes, not the name or header"
 
+
+
+async def test_lists_page_with_cursors(services, org):
+    async with httpx.AsyncClient(timeout=30) as http:
+        await import_org(http, services, org)
+        for start, end in (("20:00", "20:20"), ("20:30", "20:50")):
+            r = await eventually(lambda: _post(http, services, org.d, start, end))
+            await eventually(_task_in(http, services, org.b, r.json()["id"]))  # settled before the walk
+        for url, params, who in ((services.url("activity") + "/v1/activities", {"month": today()[:7]}, org.d),
+                                 (services.url("approval") + "/v1/inbox", {}, org.b)):
+            everything = (await http.get(url, params={**params, "limit": 500}, headers=token(who))).json()
+            assert len(everything) >= 3
+            seen, cursor = [], None
+            for _ in range(len(everything) + 2):  # bounded walk
+                r = await http.get(url, params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})},
+                                   headers=token(who))
+                seen += [x.get("id") or x["task_id"] for x in r.json()]
+                cursor = r.headers.get("x-next-cursor")
+                if not cursor:
+                    break
+                assert 'rel="next"' in r.headers["link"]
+            assert seen == [x.get("id") or x["task_id"] for x in everything], url
+            r = await http.get(url, params={**params, "cursor": "bm90LWEtY3Vyc29y"}, headers=token(who))
+            assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"

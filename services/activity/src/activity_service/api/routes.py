@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.datastructures import UploadFile
 from fastapi.responses import FileResponse
 
@@ -19,6 +19,7 @@ from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
 from kinerja_contracts.topics import ORG_EMPLOYEE
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit import pagination
 from kinerja_kit.ratelimit import WriteLimited
 from kinerja_kit.http import FieldError
 
@@ -218,14 +219,24 @@ async def get_activity(activity_id: str, request: Request, principal: CurrentPri
 
 @router.get("/activities", response_model=list[ActivityOut])
 async def list_activities(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, response: Response, principal: CurrentPrincipal,
     month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: Annotated[str | None, Query(description="from X-Next-Cursor / Link of the previous page")] = None,
 ) -> list[ActivityOut]:
-    """The caller's own activities in one month."""
+    """The caller's own activities in one month, by date and start time; a full page announces the
+    next one in `Link` and `X-Next-Cursor`."""
     year, mon = map(int, month.split("-"))
     first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+    after = pagination.decode(cursor, 3)
+    if after is not None:
+        try:
+            after = (date.fromisoformat(after[0]), time.fromisoformat(after[1]), str(after[2]))
+        except (TypeError, ValueError):
+            raise FieldError("cursor", "not a cursor of this list") from None
     async with request.app.state.runtime.db.sessions() as session:
-        rows = await repo.list_month(session, principal.nip, first, last)
+        rows = await repo.list_month(session, principal.nip, first, last, limit=limit, after=after)
         files = await repo.evidence_of(session, [a.id for a in rows])
+    if len(rows) == limit:
+        pagination.announce_next(request, response, [rows[-1].work_date, rows[-1].start_time, rows[-1].id])
     return [_out(a, [f.sha256 for f in files.get(a.id, [])]) for a in rows]
-

@@ -59,12 +59,15 @@ async def save_activity(session: AsyncSession, activity: Activity) -> None:
     await upsert(session, ActivityRow, values_of(activity))
 
 
-async def list_month(session: AsyncSession, nip: str, first: date, last: date) -> list[Activity]:
-    rows = await session.scalars(
-        sa.select(ActivityRow)
-        .where(ActivityRow.nip == nip, ActivityRow.work_date >= first, ActivityRow.work_date <= last)
-        .order_by(ActivityRow.work_date, ActivityRow.start_time)
-    )
+async def list_month(session: AsyncSession, nip: str, first: date, last: date, *, limit: int = 500,
+                     after: tuple[date, time, str] | None = None) -> list[Activity]:
+    """One employee's month in (date, start, id) order, a page at a time (keyset: `after` the last row)."""
+    stmt = (sa.select(ActivityRow)
+            .where(ActivityRow.nip == nip, ActivityRow.work_date >= first, ActivityRow.work_date <= last))
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(ActivityRow.work_date, ActivityRow.start_time, ActivityRow.id) > sa.tuple_(*after))
+    rows = await session.scalars(stmt.order_by(ActivityRow.work_date, ActivityRow.start_time, ActivityRow.id)
+                                 .limit(limit))
     return [_activity(r) for r in rows]
 
 

@@ -7,14 +7,16 @@ from datetime import date, datetime  # noqa: F401 (date: used by a string annota
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from approval_service.application import tasks
 from approval_service.domain.audit import ChainCheck, StoredEntry
 from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
+from kinerja_kit import pagination
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.http import FieldError
 from kinerja_kit.ratelimit import WriteLimited
 
 router = APIRouter(prefix="/v1")
@@ -51,12 +53,24 @@ def _out(t: Task) -> TaskOut:
 
 
 @router.get("/inbox", response_model=list[TaskOut])
-async def inbox(request: Request, principal: CurrentPrincipal,
+async def inbox(request: Request, response: Response, principal: CurrentPrincipal,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[TaskOut]:
-    """Pending tasks assigned to the caller, oldest first."""
+                offset: Annotated[int, Query(ge=0)] = 0,
+                cursor: Annotated[str | None, Query(description="from X-Next-Cursor / Link of the previous page")] = None,
+                ) -> list[TaskOut]:
+    """Pending tasks assigned to the caller, oldest first; a full page announces the next one in
+    `Link` and `X-Next-Cursor` (`offset` still works)."""
+    after = pagination.decode(cursor, 2)
+    if after is not None:
+        try:
+            after = (datetime.fromisoformat(after[0]), str(after[1]))
+        except (TypeError, ValueError):
+            raise FieldError("cursor", "not a cursor of this list") from None
     async with request.app.state.runtime.db.sessions() as session:
-        return [_out(t) for t in await repo.inbox(session, principal.nip, limit, offset)]
+        tasks_ = await repo.inbox(session, principal.nip, limit, 0 if after else offset, after)
+    if len(tasks_) == limit:
+        pagination.announce_next(request, response, [tasks_[-1].requested_at, tasks_[-1].id])
+    return [_out(t) for t in tasks_]
 
 
 @router.post("/approvals/{activity_id}/decision", response_model=TaskOut)

@@ -41,11 +41,13 @@ async def save_task(session: AsyncSession, task: Task) -> None:
     await upsert(session, TaskRow, values_of(task))
 
 
-async def inbox(session: AsyncSession, assignee: str, limit: int, offset: int) -> list[Task]:
-    rows = await session.scalars(
-        sa.select(TaskRow).where(TaskRow.assignee_nip == assignee, TaskRow.status == TaskStatus.PENDING.value)
-        .order_by(TaskRow.requested_at, TaskRow.id).limit(limit).offset(offset)
-    )
+async def inbox(session: AsyncSession, assignee: str, limit: int, offset: int = 0,
+                after: tuple[datetime, str] | None = None) -> list[Task]:
+    """Pending tasks of `assignee`, oldest first; keyset after (requested_at, id) or an offset."""
+    stmt = sa.select(TaskRow).where(TaskRow.assignee_nip == assignee, TaskRow.status == TaskStatus.PENDING.value)
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(TaskRow.requested_at, TaskRow.id) > sa.tuple_(*after))
+    rows = await session.scalars(stmt.order_by(TaskRow.requested_at, TaskRow.id).limit(limit).offset(offset))
     return [_task(r) for r in rows]
 
 

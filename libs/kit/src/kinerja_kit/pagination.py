@@ -1,0 +1,38 @@
+"""Cursor pagination for lists: the cursor is the last row's sort key, opaque to clients
+(URL-safe base64 of JSON). A list's next page is announced in `Link: <…>; rel="next"` and
+`X-Next-Cursor`, so list bodies stay what they were."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from fastapi import Request, Response
+
+from kinerja_kit.http import FieldError
+
+
+def encode(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, default=str, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None, size: int) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        key = None
+    if not isinstance(key, list) or len(key) != size:
+        raise FieldError("cursor", "not a cursor of this list")
+    return key
+
+
+def announce_next(request: Request, response: Response, key: list[Any] | None) -> None:
+    """Set the next page's headers when `key` (the last row's sort key of a full page) is given."""
+    if key is None:
+        return
+    cursor = encode(key)
+    response.headers["X-Next-Cursor"] = cursor
+    response.headers["Link"] = f'<{request.url.include_query_params(cursor=cursor)}>; rel="next"'
