@@ -21,6 +21,14 @@ async def _post(http, services, nip, start, end):
     return r if r.status_code == 201 else None
 
 
+async def _waiting_with_b(http, services, org, nip, start, end) -> str:
+    """An activity of `nip` logged and routed to B's inbox; its id."""
+    await import_org(http, services, org)
+    r = await eventually(lambda: _post(http, services, nip, start, end))
+    await eventually(_task_in(http, services, org.b, r.json()["id"]))
+    return r.json()["id"]
+
+
 def _task_in(http, services, approver, activity_id, **expect):
     async def check():
         inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(approver))).json()
@@ -32,10 +40,7 @@ def _task_in(http, services, approver, activity_id, **expect):
 async def test_a_returned_activity_is_revised_back_to_the_same_superior(services, org):
     activities = services.url("activity") + "/v1/activities"
     async with httpx.AsyncClient(timeout=30) as http:
-        await import_org(http, services, org)
-        r = await eventually(lambda: _post(http, services, org.a, "12:00", "12:30"))
-        activity_id = r.json()["id"]
-        await eventually(_task_in(http, services, org.b, activity_id))
+        activity_id = await _waiting_with_b(http, services, org, org.a, "12:00", "12:30")
         decide = services.url("approval") + f"/v1/approvals/{activity_id}/decision"
         assert (await http.post(decide, json={"decision": "return", "reason": "volume salah"},
                                 headers=token(org.b))).status_code == 200
@@ -79,10 +84,7 @@ async def test_a_returned_activity_is_revised_back_to_the_same_superior(services
 async def test_a_withdrawn_activity_leaves_the_superiors_inbox(services, org):
     activities = services.url("activity") + "/v1/activities"
     async with httpx.AsyncClient(timeout=30) as http:
-        await import_org(http, services, org)
-        r = await eventually(lambda: _post(http, services, org.d, "14:00", "14:30"))
-        activity_id = r.json()["id"]
-        await eventually(_task_in(http, services, org.b, activity_id))
+        activity_id = await _waiting_with_b(http, services, org, org.d, "14:00", "14:30")
         assert (await http.post(f"{activities}/{activity_id}/withdraw", headers=token(org.a))).status_code == 404
         r = await http.post(f"{activities}/{activity_id}/withdraw", json={"reason": "salah input"},
                             headers=token(org.d))

@@ -350,11 +350,6 @@ async def claim_many(uow: UnitOfWork, consumer: str, ids: list[tuple[str, str]])
     return set((await uow.session.execute(stmt)).scalars())
 
 
-async def claim(uow: UnitOfWork, consumer: str, event_id: str, topic: str) -> bool:
-    """Record `event_id` as handled by `consumer` in this transaction; False if it already was."""
-    return event_id in await claim_many(uow, consumer, [(event_id, topic)])
-
-
 async def unclaim(uow: UnitOfWork, consumer: str, event_ids: list[str]) -> None:
     """Give back claims made earlier in this transaction (their records are retried later)."""
     if event_ids:
@@ -387,4 +382,4 @@ def _short(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:10])
 
 
-__all__ = ["ConsumerGroup", "EventMeta", "NotYetAvailable", "PermanentError", "claim", "claim_many", "unclaim"]
+__all__ = ["ConsumerGroup", "EventMeta", "NotYetAvailable", "PermanentError", "claim_many", "unclaim"]

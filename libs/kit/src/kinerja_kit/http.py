@@ -91,19 +91,17 @@ class RequestTelemetry:
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())
                    if k in (b"traceparent", b"tracestate")}
         token = otel_context.attach(propagate.extract(carrier)) if carrier else None
+        span = self.tracer.start_span(f"{scope['method']} {scope['path']}", kind=trace.SpanKind.SERVER)
         try:
-            with self.tracer.start_as_current_span(f"{scope['method']} {scope['path']}",
-                                                   kind=trace.SpanKind.SERVER) as span:
-                try:
-                    await self.app(scope, receive, send_status)
-                finally:
-                    route = getattr(scope.get("route"), "path", "unmatched")
-                    span.update_name(f"{scope['method']} {route}")
-                    span.set_attribute("http.status_code", status["code"])
+            with trace.use_span(span):
+                await self.app(scope, receive, send_status)
         finally:
+            route = getattr(scope.get("route"), "path", "unmatched")  # set by the router once matched
+            span.update_name(f"{scope['method']} {route}")
+            span.set_attribute("http.status_code", status["code"])
+            span.end()
             if token is not None:
                 otel_context.detach(token)
-            route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_SECONDS.labels(scope["method"], route, str(status["code"])).observe(time.perf_counter() - started)
             if status["code"] >= 500:
                 HTTP_ERRORS.labels(route).inc()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
@@ -17,16 +18,18 @@ def encode(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, default=str, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode(cursor: str | None, size: int) -> list[Any] | None:
+def decode(cursor: str | None, types: tuple[Callable[[Any], Any], ...]) -> tuple[Any, ...] | None:
+    """The sort key in `cursor`, each part converted by its type (e.g. `date.fromisoformat`), or
+    422 naming `cursor` for anything else."""
     if cursor is None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
-        key = None
-    if not isinstance(key, list) or len(key) != size:
-        raise FieldError("cursor", "not a cursor of this list")
-    return key
+        if isinstance(key, list) and len(key) == len(types):
+            return tuple(convert(part) for convert, part in zip(types, key))
+    except (ValueError, TypeError):
+        pass
+    raise FieldError("cursor", "not a cursor of this list")
 
 
 def announce_next(request: Request, response: Response, key: list[Any] | None) -> None:

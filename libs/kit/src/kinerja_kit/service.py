@@ -3,8 +3,8 @@ and the FastAPI app whose lifespan starts them and stops them in reverse order."
 
 from __future__ import annotations
 
-import importlib
 import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -52,7 +52,6 @@ class ServiceRuntime:
                                  batch_size=settings.outbox_batch_size,
                                  fault_hold_seconds=settings.fault_relay_hold_seconds)
         self._connecting: asyncio.Task | None = None
-        self.broker_connected = False
         self.lag = LagSampler(settings.kafka_client_kwargs(), self.consumers.group, [], settings.lag_sample_seconds)
         # Run after migrations, before any record is consumed (e.g. seeding region data).
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
@@ -76,7 +75,6 @@ class ServiceRuntime:
 
     async def _connect_broker(self) -> None:
         await self.broker.start()
-        self.broker_connected = True
         BROKER_CONNECTED.set(1)
         self.lag.topics = list(self.consumers.handlers)
         self.lag.start()

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 
 from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
 from activity_service.api.org_csv import HeaderError, parse_org_csv
-from activity_service.api.uploads import check_length, store_evidence, validated
+from activity_service.api.uploads import discarded_on_failure, read_multipart, validated
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
 from activity_service.application import activities
 from activity_service.domain.activity import Activity
@@ -99,12 +99,9 @@ async def submit_activity(request: Request, principal: WriteLimited,
     settings, store = request.app.state.settings, request.app.state.evidence
     evidence, new = [], []
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        check_length(request, settings.evidence_max_files, settings.evidence_max_bytes)
-        async with request.form(max_files=settings.evidence_max_files + 1, max_fields=20) as form:
-            fields = {k: v for k, v in form.multi_items() if k != "evidence" and isinstance(v, str)}
+        fields, evidence, new = await read_multipart(request, store, settings, max_fields=20)
+        with discarded_on_failure(store, new):
             body = validated(ActivityCreate, fields)
-            evidence, new = await store_evidence(form.getlist("evidence"), store, max_files=settings.evidence_max_files,
-                                                 max_bytes=settings.evidence_max_bytes)
     else:
         body = validated(ActivityCreate, await request.body())
 
@@ -115,14 +112,10 @@ async def submit_activity(request: Request, principal: WriteLimited,
             description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days,
             evidence=evidence)
         return await _out_with_evidence(uow.session, activity)
-    try:
+    with discarded_on_failure(store, new):
         return await once(request.app.state.runtime, nip=principal.nip, key=key, status=201, write=write,
                           fp=fingerprint("POST", request.url.path, {**body.model_dump(mode="json"),
                                                                     "evidence": [e[0] for e in evidence]}))
-    except BaseException:
-        for sha in new:  # nothing refers to bytes first stored by this refused request
-            store.discard(sha)
-        raise
 
 
 @router.post("/activities/{activity_id}/evidence", response_model=ActivityOut, openapi_extra=EVIDENCE_BODY)
@@ -132,24 +125,17 @@ async def add_evidence(activity_id: str, request: Request, principal: WriteLimit
     settings, store = request.app.state.settings, request.app.state.evidence
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise FieldError("evidence", "send multipart/form-data with `evidence` file parts")
-    check_length(request, settings.evidence_max_files, settings.evidence_max_bytes)
-    async with request.form(max_files=settings.evidence_max_files + 1, max_fields=5) as form:
-        evidence, new = await store_evidence(form.getlist("evidence"), store, max_files=settings.evidence_max_files,
-                                             max_bytes=settings.evidence_max_bytes)
-    if not evidence:
-        raise FieldError("evidence", "at least one file part")
+    _, evidence, new = await read_multipart(request, store, settings, max_fields=5)
+    with discarded_on_failure(store, new):
+        if not evidence:
+            raise FieldError("evidence", "at least one file part")
 
-    async def write(uow):
-        activity = await activities.attach_evidence(uow, activity_id=activity_id, nip=principal.nip,
-                                                    evidence=evidence, max_files=settings.evidence_max_files)
-        return await _out_with_evidence(uow.session, activity)
-    try:
+        async def write(uow):
+            activity = await activities.attach_evidence(uow, activity_id=activity_id, nip=principal.nip,
+                                                        evidence=evidence, max_files=settings.evidence_max_files)
+            return await _out_with_evidence(uow.session, activity)
         return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
                           fp=fingerprint("POST", request.url.path, [e[0] for e in evidence]))
-    except BaseException:
-        for sha in new:
-            store.discard(sha)
-        raise
 
 
 @router.get("/activities/{activity_id}/evidence/{sha256}", response_class=FileResponse,
@@ -228,12 +214,7 @@ async def list_activities(
     next one in `Link` and `X-Next-Cursor`."""
     year, mon = map(int, month.split("-"))
     first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
-    after = pagination.decode(cursor, 3)
-    if after is not None:
-        try:
-            after = (date.fromisoformat(after[0]), time.fromisoformat(after[1]), str(after[2]))
-        except (TypeError, ValueError):
-            raise FieldError("cursor", "not a cursor of this list") from None
+    after = pagination.decode(cursor, (date.fromisoformat, time.fromisoformat, str))
     async with request.app.state.runtime.db.sessions() as session:
         rows = await repo.list_month(session, principal.nip, first, last, limit=limit, after=after)
         files = await repo.evidence_of(session, [a.id for a in rows])

@@ -4,6 +4,8 @@ goes, never whole in memory), its type checked from its bytes; file names are ne
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -12,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 
 from activity_service.domain.evidence import check_count, check_file
 from activity_service.persistence.evidence_store import EvidenceStore, TooLarge
-from kinerja_kit.errors import DomainError
 from kinerja_kit.http import FieldError
 
 
@@ -47,8 +48,30 @@ async def store_evidence(parts: list, store: EvidenceStore, *, max_files: int,
             if stored.new:
                 new.append(stored.sha256)
             files.append((stored.sha256, check_file(stored.head), stored.size))
-    except (DomainError, Exception):
+    except Exception:
         for sha in new:
             store.discard(sha)
         raise
     return files, new
+
+
+async def read_multipart(request: Request, store: EvidenceStore, settings, max_fields: int,
+                         ) -> tuple[dict[str, str], list[tuple[str, str, int]], list[str]]:
+    """The text fields, the stored evidence, and the hashes this request stored anew."""
+    check_length(request, settings.evidence_max_files, settings.evidence_max_bytes)
+    async with request.form(max_files=settings.evidence_max_files + 1, max_fields=max_fields) as form:
+        fields = {k: v for k, v in form.multi_items() if k != "evidence" and isinstance(v, str)}
+        files, new = await store_evidence(form.getlist("evidence"), store, max_files=settings.evidence_max_files,
+                                          max_bytes=settings.evidence_max_bytes)
+    return fields, files, new
+
+
+@contextmanager
+def discarded_on_failure(store: EvidenceStore, new: list[str]) -> Iterator[None]:
+    """Nothing refers to bytes first stored by a request that is then refused: remove them."""
+    try:
+        yield
+    except BaseException:
+        for sha in new:
+            store.discard(sha)
+        raise

@@ -16,7 +16,6 @@ from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_kit import pagination
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
-from kinerja_kit.http import FieldError
 from kinerja_kit.ratelimit import WriteLimited
 
 router = APIRouter(prefix="/v1")
@@ -60,12 +59,7 @@ async def inbox(request: Request, response: Response, principal: CurrentPrincipa
                 ) -> list[TaskOut]:
     """Pending tasks assigned to the caller, oldest first; a full page announces the next one in
     `Link` and `X-Next-Cursor` (`offset` still works)."""
-    after = pagination.decode(cursor, 2)
-    if after is not None:
-        try:
-            after = (datetime.fromisoformat(after[0]), str(after[1]))
-        except (TypeError, ValueError):
-            raise FieldError("cursor", "not a cursor of this list") from None
+    after = pagination.decode(cursor, (datetime.fromisoformat, str))
     async with request.app.state.runtime.db.sessions() as session:
         tasks_ = await repo.inbox(session, principal.nip, limit, 0 if after else offset, after)
     if len(tasks_) == limit:
