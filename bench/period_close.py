@@ -22,6 +22,7 @@ import asyncpg
 import sqlalchemy as sa
 
 import tpp_service
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_kit.db import Database
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.application.period_close import close
@@ -85,7 +86,7 @@ async def main() -> None:
         rules = load_rule_sets(None)
         started = time.perf_counter()
         async with UnitOfWork(db, "bench") as uow:
-            row = await close(uow, PERIOD, rules, "199901012024011001", today=date.today(), allow_early=True)
+            row = await close(uow, PERIOD, rules, WorkCalendar(), "199901012024011001", today=date.today(), allow_early=True)
         close_s = time.perf_counter() - started
         async with db.sessions() as s:
             payload = await s.scalar(sa.select(db.outbox.c.payload).where(db.outbox.c.topic == "tpp.computed.v1").limit(1))

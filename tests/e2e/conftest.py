@@ -26,7 +26,6 @@ class Org:
             f"{self.b},Budi Santoso,DISKOMINFO,Dinas Kominfo,Kepala Bidang,struktural,III.a,11,{self.head},PNS\n"
             f"{self.a},Ani Lestari,DISKOMINFO,Dinas Kominfo,Pranata Komputer,fungsional,,9,{self.b},PNS\n"
             f"{self.d},Dedi Kurniawan,DISKOMINFO,Dinas Kominfo,Pengadministrasi,pelaksana,,5,{self.b},CPNS\n"
-            f"123,Baris Salah,DISKOMINFO,Dinas Kominfo,Staf,pelaksana,,5,{self.b},PNS\n"
         )
 
 

@@ -18,6 +18,7 @@ from kinerja_contracts.activity.v1 import (
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalEscalatedV1, ApprovalRequestedV1
 from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
+from kinerja_contracts.calendar.v1 import CalendarYearV1
 from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
@@ -50,6 +51,7 @@ def _t(name, model, key, partitions, compacted, producer, description) -> TopicS
 
 ORG_EMPLOYEE = "org.employee.v1"
 CATALOG_ACTIVITY_TYPE = "catalog.activity-type.v1"
+CALENDAR_YEAR = "calendar.year.v1"
 ACTIVITY_SUBMITTED = "activity.submitted.v1"
 ACTIVITY_REVISED = "activity.revised.v1"
 ACTIVITY_WITHDRAWN = "activity.withdrawn.v1"
@@ -69,6 +71,8 @@ TOPICS: dict[str, TopicSpec] = {
         _t(ORG_EMPLOYEE, EmployeeV1, "nip", 6, True, "activity", "Latest state of each employee."),
         _t(CATALOG_ACTIVITY_TYPE, ActivityTypeV1, "version_key", 1, True, "scoring",
            "Activity catalog, every version (key code@effective_from)."),
+        _t(CALENDAR_YEAR, CalendarYearV1, "year", 1, True, "activity",
+           "The region calendar of one year: holidays, cuti bersama, regional exceptions (latest revision)."),
         _t(ACTIVITY_SUBMITTED, ActivitySubmittedV1, "nip", 6, False, "activity", "An activity was logged."),
         _t(ACTIVITY_REVISED, ActivityRevisedV1, "nip", 6, False, "activity", "An activity was revised (while pending, or after a return)."),
         _t(ACTIVITY_WITHDRAWN, ActivityWithdrawnV1, "nip", 6, False, "activity", "An activity was withdrawn."),
@@ -78,7 +82,8 @@ TOPICS: dict[str, TopicSpec] = {
         _t(APPROVAL_DECIDED, ApprovalDecidedV1, "nip", 6, False, "approval", "A superior decided."),
         _t(APPROVAL_ESCALATED, ApprovalEscalatedV1, "nip", 6, False, "approval", "A task moved up the chain."),
         _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, False, "scoring", "Monthly performance; latest version per (nip, period) wins."),
-        _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "external", "A disciplinary sanction."),
+        _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "activity",
+           "A disciplinary sanction (hukuman disiplin) with its TPP cut from the region rule set."),
         _t(TPP_COMPUTED, TppComputedV1, "nip", 6, False, "tpp", "TPP of one employee for one period (payroll)."),
         _t(TPP_PERIOD_CLOSED, TppPeriodClosedV1, "period", 1, False, "tpp", "A period was closed."),
     ]

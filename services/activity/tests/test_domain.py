@@ -6,8 +6,9 @@ import pytest
 from activity_service.api.org_csv import HeaderError, parse_org_csv
 from activity_service.domain.activity import (
     OCCUPYING, REVISABLE, WITHDRAWABLE, Activity, ActivityStatus, Decision, IntakeContext, TypeInfo,
-    check_intake, working_days_between,
+    check_intake,
 )
+from kinerja_contracts.calendar.v1 import CalendarDay, CalendarYearV1, DayKind, WorkCalendar
 from kinerja_kit.errors import Conflict, InvalidField, TransitionRefused
 
 HEADER = "nip,name,unit_code,unit_name,position,position_kind,eselon,kelas_jabatan,supervisor_nip,employee_type\n"
@@ -59,9 +60,20 @@ def test_an_overlap_is_a_conflict_on_start_time():
 
 
 def test_backdate_window_counts_working_days_only():
-    assert working_days_between(date(2026, 11, 20), date(2026, 11, 25)) == 3  # Fri -> Wed
-    check(work_date=date(2026, 11, 20), today=date(2026, 11, 25))
+    check(work_date=date(2026, 11, 20), today=date(2026, 11, 25))  # Fri -> Wed: 3 working days
     check(taken_spans=[(time(9), time(10))])  # touching spans do not overlap
+    with pytest.raises(InvalidField):
+        check(work_date=date(2026, 11, 19), today=date(2026, 11, 25))  # Thu -> Wed: 4
+
+
+def test_backdate_window_skips_the_region_calendars_holidays():
+    cal = WorkCalendar([CalendarYearV1(year=2026, revision=1, updated_at=NOW, days=[
+        CalendarDay(date=date(2026, 12, 24), kind=DayKind.cuti_bersama, name="Cuti bersama Natal"),
+        CalendarDay(date=date(2026, 12, 25), kind=DayKind.libur_nasional, name="Natal")])])
+    # Tue 22nd -> Tue 29th: Wed 23, Mon 28, Tue 29 are working days (24th, 25th off, a weekend between).
+    check(work_date=date(2026, 12, 22), today=date(2026, 12, 29), calendar=cal)
+    with pytest.raises(InvalidField):
+        check(work_date=date(2026, 12, 22), today=date(2026, 12, 29))  # plain Mon–Fri: 5 days
 
 
 def test_submit_starts_submitted_and_a_refused_submit_makes_nothing():
@@ -135,7 +147,7 @@ def test_rejected_and_withdrawn_free_their_time_span():
     assert set(ActivityStatus) - OCCUPYING == {ActivityStatus.REJECTED, ActivityStatus.WITHDRAWN}
 
 
-def test_org_csv_reports_rows_and_keeps_valid_ones():
+def test_org_csv_reports_every_row_error():
     text = HEADER + (
         "197501012000031001,Budi,DISKOMINFO,Dinas Kominfo,Kepala Bidang,struktural,III.a,11,,PNS\n"
         "198503302010011002,Ani,DISKOMINFO,Dinas Kominfo,Pranata Komputer,fungsional,,8,197501012000031001,PNS\n"
@@ -144,8 +156,9 @@ def test_org_csv_reports_rows_and_keeps_valid_ones():
         "199001012020011004,Dedi,DISKOMINFO,Dinas Kominfo,Staf,pelaksana,,5,199001012020011003,PNS\n"
     )
     r = parse_org_csv(text, set())
-    assert [e.nip for e in r.employees] == ["197501012000031001", "198503302010011002"]
-    assert [(e["row"], e["field"]) for e in r.errors] == [(4, "nip"), (5, "supervisor_nip"), (6, "supervisor_nip")]
+    # (the route refuses the whole file; a row under an erroneous row of the file is not an error itself)
+    assert [e.nip for e in r.employees] == ["197501012000031001", "198503302010011002", "199001012020011004"]
+    assert [(e["row"], e["field"]) for e in r.errors] == [(4, "nip"), (5, "supervisor_nip")]
 
 
 def test_org_csv_header_must_name_every_column():

@@ -8,7 +8,6 @@ import pytest
 from dataclasses import replace
 
 from approval_service.domain.audit import GENESIS, ChainCheck, StoredEntry, chain_hash
-from approval_service.domain.calendar import add_working_days
 from approval_service.domain.task import CANCELLABLE, DECIDED, Decision, Task, TaskStatus
 from kinerja_kit.errors import InvalidField, NotPermitted, TransitionRefused
 
@@ -146,9 +145,15 @@ def test_a_decision_taken_stands_against_a_withdrawal(status):
     assert t.cancel() is False and t.status == status
 
 
-def test_sla_counts_working_days():
-    friday = datetime(2026, 11, 20, 9)
-    assert add_working_days(friday, 3) == datetime(2026, 11, 25, 9)
+def test_sla_counts_working_days_of_the_region_calendar():
+    from zoneinfo import ZoneInfo
+    from approval_service.application.tasks import due_at
+    from kinerja_contracts.calendar.v1 import CalendarDay, CalendarYearV1, WorkCalendar
+    friday = datetime(2026, 11, 20, 2, tzinfo=timezone.utc)  # 09:00 in Jakarta
+    assert due_at(friday, 3, ZoneInfo("Asia/Jakarta"), WorkCalendar()) == datetime(2026, 11, 25, 2, tzinfo=timezone.utc)
+    holiday = WorkCalendar([CalendarYearV1(year=2026, revision=1, updated_at=NOW, days=[
+        CalendarDay(date="2026-11-24", kind="libur_daerah", name="Hari jadi")])])
+    assert due_at(friday, 3, ZoneInfo("Asia/Jakarta"), holiday) == datetime(2026, 11, 26, 2, tzinfo=timezone.utc)
 
 
 def _chain(n: int) -> list[StoredEntry]:

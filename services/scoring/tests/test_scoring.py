@@ -1,5 +1,6 @@
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
+from kinerja_contracts.calendar.v1 import CalendarDay, CalendarYearV1, WorkCalendar
 
 from scoring_service.domain.scoring import (
     CatalogType, applicable, credit_within_cap, period_of, price, productivity_minutes, productivity_points, workdays,
@@ -32,8 +33,10 @@ def test_catalog_version_in_force_on_work_date():
 
 
 def test_workdays_skip_weekends_and_holidays():
-    assert workdays("2026-11", set()) == 21
-    assert workdays("2026-08", {date(2026, 8, 17)}) == 20
+    assert workdays("2026-11", WorkCalendar()) == 21
+    august = WorkCalendar([CalendarYearV1(year=2026, revision=1, updated_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                          days=[CalendarDay(date=date(2026, 8, 17), kind="libur_nasional", name="HUT RI")])])
+    assert workdays("2026-08", august) == 20
     assert period_of(date(2026, 3, 9)) == "2026-03"
 
 

@@ -16,7 +16,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def kit_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
-    """The outbox and inbox tables, added to a service's own metadata."""
+    """The outbox, inbox and calendar tables, added to a service's own metadata."""
     outbox = sa.Table(
         "outbox",
         metadata,
@@ -37,6 +37,14 @@ def kit_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Index("ix_inbox_handled_at", "handled_at"),  # the retention purge
+    )
+    sa.Table(  # the region calendar (calendar.year.v1), read by every service that counts working days
+        "calendar_years",
+        metadata,
+        sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("body", sa.JSON, nullable=False),  # the CalendarYearV1 as JSON
+        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     return outbox, inbox
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from approval_service.api.routes import router
 from approval_service.handlers.consumers import register
 from approval_service.persistence.tables import metadata
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
 
@@ -19,7 +20,8 @@ class ApprovalSettings(ServiceSettings):
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     settings = runtime.settings
-    register(runtime.consumers, settings.sla_working_days, ZoneInfo(settings.timezone))
+    app.state.calendar = CalendarCache(metadata)
+    register(runtime.consumers, settings.sla_working_days, ZoneInfo(settings.timezone), app.state.calendar)
 
 
 SERVICE = ServiceSpec(name="approval", port=8003, settings=ApprovalSettings, metadata=metadata, routers=[router], wire=wire)

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 
 from kinerja_contracts.topics import CATALOG_ACTIVITY_TYPE
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
 from scoring_service.api.routes import router
@@ -32,7 +33,8 @@ async def seed_catalog(runtime: ServiceRuntime, region: RegionConfig) -> int:
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     region = load_region(runtime.settings.region_config_dir)
-    register(runtime.consumers, region)
+    app.state.calendar = CalendarCache(metadata)
+    register(runtime.consumers, region, app.state.calendar)
     runtime.on_migrated.append(lambda: seed_catalog(runtime, region))
     app.state.region = region
 

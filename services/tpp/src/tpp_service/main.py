@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
 from tpp_service.api.routes import router
@@ -13,7 +14,8 @@ from tpp_service.region import load_rule_sets
 
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
-    register(runtime.consumers)
+    app.state.calendar = CalendarCache(metadata)
+    register(runtime.consumers, app.state.calendar)
     app.state.rule_sets = load_rule_sets(runtime.settings.region_config_dir)
 
 

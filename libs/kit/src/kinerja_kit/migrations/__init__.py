@@ -16,7 +16,7 @@ from alembic.config import Config
 
 KIT_VERSIONS = str(Path(__file__).parent / "versions")
 KIT_BRANCH = "kinerja_kit"
-KIT_TABLES = ("outbox", "inbox")
+KIT_TABLES = ("outbox", "inbox", "calendar_years")
 
 
 def alembic_config(script_location: str) -> Config:

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timezone
+from datetime import date, time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from starlette.datastructures import UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
-from activity_service.api.org_csv import HeaderError, parse_org_csv
 from activity_service.api.uploads import discarded_on_failure, read_multipart, validated
-from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, ImportResultOut, WithdrawIn
+from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, WithdrawIn
 from activity_service.application import activities
 from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
-from kinerja_contracts.topics import ORG_EMPLOYEE
-from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.auth import CurrentPrincipal
 from kinerja_kit import pagination
 from kinerja_kit.ratelimit import WriteLimited
 from kinerja_kit.http import FieldError
 
 router = APIRouter(prefix="/v1")
-MAX_CSV_BYTES = 20 * 1024 * 1024
 READ_ALL_ROLES = ("inspektorat", "pimpinan", "admin")
 
 
@@ -35,46 +32,6 @@ def _out(a: Activity, evidence: list[str] | None = None) -> ActivityOut:
         minutes=a.minutes, points=a.points, decision_reason=a.decision_reason, revision=a.revision,
         created_at=a.created_at, updated_at=a.updated_at,
     )
-
-
-async def _csv_text(request: Request) -> str:
-    """The CSV from a multipart `file` field or a raw text/csv body."""
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise FieldError("file", "multipart field 'file' with the CSV is required")
-        raw = await upload.read(MAX_CSV_BYTES + 1)
-    else:
-        raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise FieldError("file", f"larger than {MAX_CSV_BYTES} bytes", 413)
-    if not raw.strip():
-        raise FieldError("file", "empty CSV")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FieldError("file", "must be UTF-8 text") from None
-
-
-@router.post("/org/import", response_model=ImportResultOut,
-             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_org(request: Request, key: IdempotencyKeyHeader = None,
-                     principal: Principal = require_roles("admin")) -> ImportResultOut:
-    """Import or update employees from CSV; valid rows are stored and published, bad rows reported."""
-    text = await _csv_text(request)
-
-    async def write(uow):
-        try:
-            result = parse_org_csv(text, await repo.existing_nips(uow.session))
-        except HeaderError as exc:
-            raise FieldError("header", str(exc)) from None
-        await repo.upsert_employees(uow.session, result.employees, datetime.now(timezone.utc))
-        await uow.emit_many(ORG_EMPLOYEE, result.employees)
-        return ImportResultOut(imported=len(result.employees), errors=result.errors)
-    return await once(request.app.state.runtime, nip=principal.nip, key=key, status=200, write=write,
-                      fp=fingerprint("POST", request.url.path, text))
 
 
 ACTIVITY_BODY = ActivityCreate.model_json_schema(by_alias=True)
@@ -138,7 +95,7 @@ async def add_evidence(activity_id: str, request: Request, principal: WriteLimit
                           fp=fingerprint("POST", request.url.path, [e[0] for e in evidence]))
 
 
-@router.get("/activities/{activity_id}/evidence/{sha256}", response_class=FileResponse,
+@router.get("/activities/{activity_id}/evidence/{sha256}", response_class=StreamingResponse,
             responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}})
 async def download_evidence(activity_id: str, sha256: str, request: Request, principal: CurrentPrincipal):
     """One file: for the owner, the owner's atasan langsung and Inspektorat (404 for anyone else)."""
@@ -149,10 +106,12 @@ async def download_evidence(activity_id: str, sha256: str, request: Request, pri
     allowed = a is not None and (a.nip == principal.nip or principal.has("inspektorat")
                                  or (owner is not None and owner.supervisor_nip == principal.nip))
     row = next((f for f in files if f.sha256 == sha256), None)
-    path = request.app.state.evidence.path(sha256) if row else None
-    if not allowed or path is None:
+    # The store blocks (a disk, or an S3 request): open it and read its chunks in threads.
+    opened = await run_in_threadpool(request.app.state.evidence.open, sha256) if allowed and row else None
+    if opened is None:
         raise HTTPException(404, detail="evidence not found")
-    return FileResponse(path, media_type=row.content_type, headers={"X-Content-Type-Options": "nosniff"})
+    return StreamingResponse(opened.chunks, media_type=row.content_type,
+                             headers={"X-Content-Type-Options": "nosniff", "Content-Length": str(opened.size)})
 
 
 async def _out_with_evidence(session, activity: Activity) -> ActivityOut:

@@ -69,8 +69,45 @@ class ImportRowError(BaseModel):
 
 
 class ImportResultOut(BaseModel):
-    imported: int
-    errors: list[ImportRowError]
+    imported: int = Field(description="rows applied (or, with dry_run, that would be)")
+    changed: int = Field(0, description="employees new or changed, each published as org.employee.v1")
+    dry_run: bool = False
+    errors: list[ImportRowError] = Field(description="empty: a file with any error is refused whole (422)")
+
+
+class PostOut(BaseModel):
+    """Where an employee sits: unit, position, kelas, atasan."""
+    unit_code: str
+    unit_name: str
+    position: str
+    position_kind: str
+    eselon: str | None
+    kelas_jabatan: int
+    supervisor_nip: str | None
+    employee_type: str
+    active: bool
+
+
+class PostingOut(PostOut):
+    valid_from: date
+    valid_until: date | None
+
+
+class ActingOut(BaseModel):
+    kind: str
+    nip: str = Field(description="the acting official")
+    for_nip: str = Field(description="the official acted for")
+    valid_from: date
+    valid_until: date
+
+
+class EmployeeOut(PostOut):
+    """The posting in force today, with the whole history."""
+    nip: str
+    name: str
+    history: list[PostingOut] = Field(description="every posting, oldest first (mutasi, promotions, new atasan)")
+    acting: list[ActingOut] = Field(description="Plt/Plh assignments this employee holds")
+    acted_for_by: list[ActingOut] = Field(description="who acts (acted) for this employee")
 
 
 class AttendanceIn(BaseModel):
@@ -116,3 +153,29 @@ class AttendanceDayOut(BaseModel):
     early_leave_minutes: int
     apel_missed: bool
     leave_type: str | None
+
+
+class SanctionCreate(BaseModel):
+    """Body of POST /v1/discipline/sanctions: the decree. The cut comes from the region's rule set:
+    `cut_percent`, `effective_until`, `regulation` and any other server-owned field are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sk_number: str = Field(min_length=1, max_length=100, pattern=r"\S", description="the decree (SK) number")
+    nip: str = Field(pattern=r"^[0-9]{8,18}$", description="the sanctioned employee")
+    level: str = Field(min_length=1, max_length=40, description="a level code of the region's discipline rule set")
+    start_date: date = Field(description="the first day the sanction applies")
+    months: int = Field(ge=1, le=600, description="how long it runs; the level's rule says which months it allows")
+
+
+class SanctionOut(BaseModel):
+    id: str
+    nip: str
+    sk_number: str
+    level: str
+    months: int
+    cut_percent: Decimal = Field(description="percent of (TPP kinerja + disiplin), from the region's rule set")
+    effective_from: date
+    effective_until: date = Field(description="the last day it applies: start + months (day clamped to the "
+                                              "month's end) − 1 day")
+    regulation: str

@@ -29,6 +29,7 @@ async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_c
         today=today, backdate_working_days=backdate_working_days,
         taken_spans=await repo.taken_spans(uow.session, nip, work_date),
         period_closed=await reference.is_closed(uow.session, work_date), evidence_files=len(evidence),
+        calendar=await reference.work_calendar(uow.session),
     )
     now = datetime.now(timezone.utc)
     activity = Activity.submit(ctx, id=str(uuid.uuid4()), nip=nip, type_code=type_code, work_date=work_date,
@@ -69,6 +70,7 @@ async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str
         taken_spans=await repo.taken_spans(uow.session, nip, fields["work_date"], exclude_id=activity.id),
         period_closed=await reference.is_closed(uow.session, fields["work_date"]),
         evidence_files=len((await repo.evidence_of(uow.session, [activity.id])).get(activity.id, [])),
+        calendar=await reference.work_calendar(uow.session),
     )
     now = datetime.now(timezone.utc)
     revision = activity.revise(ctx, **fields, now=now)

@@ -13,11 +13,12 @@ applied whatever the local state (a withdrawal racing a decision loses, as it do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
 from kinerja_contracts.approval.v1 import Decision
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_kit.errors import Conflict, InvalidField, TransitionRefused
 
 
@@ -64,16 +65,7 @@ class IntakeContext:
     taken_spans: list[tuple[time, time]] = field(default_factory=list)
     period_closed: bool = False
     evidence_files: int = 0  # files sent with it, or already attached
-
-
-def working_days_between(earlier: date, later: date) -> int:
-    """Working days (Mon–Fri) after `earlier` up to and including `later`."""
-    days, d = 0, earlier
-    while d < later:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            days += 1
-    return days
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # the region calendar (holidays)
 
 
 def check_intake(ctx: IntakeContext, work_date: date, start_time: time, end_time: time) -> None:
@@ -87,7 +79,7 @@ def check_intake(ctx: IntakeContext, work_date: date, start_time: time, end_time
         raise InvalidField("end_time", "must be after start_time")
     if work_date > ctx.today:
         raise InvalidField("date", "must not be in the future")
-    if working_days_between(work_date, ctx.today) > ctx.backdate_working_days:
+    if ctx.calendar.working_days_between(work_date, ctx.today) > ctx.backdate_working_days:
         raise InvalidField("date", f"older than the backdate window of {ctx.backdate_working_days} working days")
     if work_date < t.effective_from:
         raise InvalidField("type_code", f"not in force before {t.effective_from.isoformat()}")

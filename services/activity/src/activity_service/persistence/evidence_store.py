@@ -1,17 +1,21 @@
 """Where evidence bytes live: content-addressed by SHA-256, never by a client-given name.
-`LocalEvidenceStore` (a directory) is the default; an S3-compatible store would implement the
-same three methods (not built yet)."""
+`LocalEvidenceStore` (a directory) is the default; `S3EvidenceStore`
+(`persistence/s3_evidence_store.py`, any S3-compatible object store) is the production option.
+Both stream: bytes go in and come out a chunk at a time, never whole in memory."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class TooLarge(Exception):
@@ -26,10 +30,44 @@ class Stored:
     new: bool  # False when the same bytes were stored before
 
 
+class Opened(NamedTuple):
+    """A stored file to stream out: its bytes a chunk at a time (blocking reads: iterate them in a
+    thread), its size, and `close` to release it unread (reading to the end releases it)."""
+    chunks: Iterator[bytes]
+    size: int
+    close: Callable[[], None]
+
+
 class EvidenceStore(Protocol):
     def put(self, source: BinaryIO, max_bytes: int) -> Stored: ...
-    def path(self, sha256: str) -> Path | None: ...
+    def open(self, sha256: str) -> Opened | None: ...
     def discard(self, sha256: str) -> None: ...
+
+
+def is_sha256(value: str) -> bool:
+    """64 lowercase hex digits: the only names a store builds a path or key from."""
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def spool(source: BinaryIO, max_bytes: int, out: BinaryIO) -> tuple[str, int, bytes]:
+    """Copy `source` into `out` a chunk at a time, hashing as it goes: (sha256, size, first 16
+    bytes). TooLarge past `max_bytes` (the caller removes what was written)."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    while chunk := source.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(max_bytes)
+        head = head or chunk[:16]
+        digest.update(chunk)
+        out.write(chunk)
+    return digest.hexdigest(), size, head
+
+
+def file_chunks(f: BinaryIO) -> Iterator[bytes]:
+    """The rest of an open file a chunk at a time; closes it at the end (or when abandoned)."""
+    with f:
+        while chunk := f.read(CHUNK):
+            yield chunk
 
 
 class LocalEvidenceStore:
@@ -43,18 +81,10 @@ class LocalEvidenceStore:
     def put(self, source: BinaryIO, max_bytes: int) -> Stored:
         """Copy `source` a chunk at a time (never whole in memory), hashing as it goes; TooLarge
         past `max_bytes` (nothing kept). Same bytes, same file."""
-        digest, size, head = hashlib.sha256(), 0, b""
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := source.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLarge(max_bytes)
-                    head = head or chunk[:16]
-                    digest.update(chunk)
-                    out.write(chunk)
-            sha = digest.hexdigest()
+                sha, size, head = spool(source, max_bytes, out)
             final = self._final(sha)
             if final.exists():
                 os.unlink(tmp)
@@ -69,9 +99,20 @@ class LocalEvidenceStore:
 
     def path(self, sha256: str) -> Path | None:
         p = self._final(sha256)
-        return p if len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256) and p.exists() else None
+        return p if is_sha256(sha256) and p.exists() else None
+
+    def open(self, sha256: str) -> Opened | None:
+        if not is_sha256(sha256):
+            return None
+        try:
+            f = self._final(sha256).open("rb")
+        except FileNotFoundError:
+            return None
+        return Opened(file_chunks(f), os.fstat(f.fileno()).st_size, f.close)
 
     def discard(self, sha256: str) -> None:
+        if not is_sha256(sha256):
+            return
         p = self._final(sha256)
         if p.exists():
             p.unlink()

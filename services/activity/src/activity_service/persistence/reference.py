@@ -1,4 +1,5 @@
-"""Reference data intake reads on every request — the catalog read model and the closed months —
+"""Reference data intake reads on every request — the catalog read model, the closed months and
+the region calendar —
 held in memory and reloaded at most every `ttl` seconds (and at once when this process's own
 consumer changes them), so a POST makes no round trip for them. The staleness is bounded by `ttl`
 for other worker processes; the events that change these tables arrive asynchronously anyway."""
@@ -12,7 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_service.domain.activity import TypeInfo
-from activity_service.persistence.tables import ActivityType, ClosedPeriod
+from activity_service.persistence.tables import ActivityType, ClosedPeriod, metadata
+from kinerja_contracts.calendar.v1 import WorkCalendar
+from kinerja_kit.calendar import CalendarCache
 
 
 class ReferenceCache:
@@ -21,9 +24,11 @@ class ReferenceCache:
         self._loaded_at = float("-inf")
         self._types: dict[str, list[TypeInfo]] = {}
         self._closed: set[str] = set()
+        self.calendar = CalendarCache(metadata, ttl)
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
+        self.calendar.invalidate()
 
     async def _fresh(self, session: AsyncSession) -> None:
         if time.monotonic() - self._loaded_at < self.ttl:
@@ -45,3 +50,6 @@ class ReferenceCache:
     async def is_closed(self, session: AsyncSession, work_date: date) -> bool:
         await self._fresh(session)
         return f"{work_date.year:04d}-{work_date.month:02d}" in self._closed
+
+    async def work_calendar(self, session: AsyncSession) -> WorkCalendar:
+        return await self.calendar.get(session)

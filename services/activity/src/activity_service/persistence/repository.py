@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activity_service.domain.activity import OCCUPYING, Activity, ActivityStatus
 from activity_service.domain.attendance import AttendanceDay
+from activity_service.domain.discipline import Sanction
 from activity_service.persistence.tables import (
-    ActivityRow, ActivityType, AttendanceRow, ClosedPeriod, Employee, EvidenceRow, IdempotencyKey,
+    ActivityRow, ActivityType, AttendanceRow, ClosedPeriod, Employee, EvidenceRow, IdempotencyKey, SanctionRow,
 )
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
-from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_kit.persistence import upsert, values_of
 
 
@@ -24,10 +24,6 @@ async def get_employee(session: AsyncSession, nip: str, *, lock: bool = False) -
 
 async def existing_nips(session: AsyncSession) -> set[str]:
     return set((await session.scalars(sa.select(Employee.nip))).all())
-
-
-async def upsert_employees(session: AsyncSession, employees: list[EmployeeV1], now: datetime) -> None:
-    await upsert(session, Employee, [{**e.model_dump(mode="json"), "updated_at": now} for e in employees])
 
 
 async def upsert_type(session: AsyncSession, t: ActivityTypeV1) -> None:
@@ -120,3 +116,22 @@ async def evidence_of(session: AsyncSession, activity_ids: list[str]) -> dict[st
                                        .order_by(EvidenceRow.added_at, EvidenceRow.sha256)):
             out.setdefault(r.activity_id, []).append(r)
     return out
+
+
+async def add_sanction(session: AsyncSession, sanction: Sanction) -> bool:
+    """Store a new sanction; False (nothing written) when the employee already has one under the
+    same decree number (ON CONFLICT (nip, sk_number) DO NOTHING: a concurrent twin waits, then
+    finds it)."""
+    return await upsert(session, SanctionRow, values_of(sanction), key=["nip", "sk_number"], update=False) == 1
+
+
+def _sanction(row: SanctionRow) -> Sanction:
+    return Sanction(**row.model_dump())
+
+
+async def sanctions_of(session: AsyncSession, nip: str) -> list[Sanction]:
+    """One employee's sanctions, newest start first."""
+    rows = await session.scalars(sa.select(SanctionRow).where(SanctionRow.nip == nip)
+                                 .order_by(SanctionRow.effective_from.desc(), SanctionRow.created_at.desc(),
+                                           SanctionRow.sanction_id))
+    return [_sanction(r) for r in rows]

@@ -104,3 +104,47 @@ class EvidenceRow(Base, table=True):
     content_type: str = Field(max_length=50)
     size: int
     added_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class SanctionRow(Base, table=True):
+    """A hukuman disiplin as an admin recorded it from its decree (SK), with the cut and range the
+    region's rule set in force on its start gave it (published as discipline.sanctioned.v1)."""
+    __tablename__ = "sanctions"
+    __table_args__ = (sa.UniqueConstraint("nip", "sk_number", name="uq_sanctions_nip_sk_number"),)
+    sanction_id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18, index=True)
+    sk_number: str = Field(max_length=100)
+    level: str = Field(max_length=40)
+    months: int
+    cut_percent: Decimal = Field(sa_type=sa.Numeric(5, 2))
+    effective_from: date
+    effective_until: date
+    regulation: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class EmployeePosting(Base, table=True):
+    """Personnel history: each dated posting of an employee (valid_until empty = still in force)."""
+    __tablename__ = "employee_postings"
+    nip: str = Field(primary_key=True, max_length=18)
+    valid_from: date = Field(primary_key=True)
+    valid_until: date | None = None
+    unit_code: str = Field(max_length=50)
+    unit_name: str = Field(max_length=200)
+    position: str = Field(max_length=200)
+    position_kind: str = Field(max_length=20)
+    eselon: str | None = Field(default=None, max_length=10)
+    kelas_jabatan: int
+    supervisor_nip: str | None = Field(default=None, max_length=18)
+    employee_type: str = Field(max_length=10)
+    active: bool = True
+
+
+class ActingAssignment(Base, table=True):
+    """A Plt/Plh: `nip` acts for `for_nip` from valid_from to valid_until (both included)."""
+    __tablename__ = "acting_assignments"
+    nip: str = Field(primary_key=True, max_length=18)
+    for_nip: str = Field(primary_key=True, max_length=18, index=True)
+    kind: str = Field(primary_key=True, max_length=3)
+    valid_from: date = Field(primary_key=True)
+    valid_until: date

@@ -6,30 +6,32 @@ import uuid
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from approval_service.domain.calendar import add_working_days
 from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_contracts.activity.v1 import ActivityScoredV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalRequestedV1
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.approval.v1 import Decision as WireDecision
 from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_REQUESTED
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import NotYetAvailable
 from kinerja_kit.errors import NotFound
 from kinerja_kit.outbox import UnitOfWork
 
 
-def due_at(now: datetime, sla_working_days: int, tz: ZoneInfo) -> datetime:
-    """Working days count in the region's time zone."""
-    return add_working_days(now.astimezone(tz), sla_working_days).astimezone(timezone.utc)
+def due_at(now: datetime, sla_working_days: int, tz: ZoneInfo, calendar: WorkCalendar) -> datetime:
+    """Working days of the region calendar, counted in the region's time zone."""
+    return calendar.add_working_days(now.astimezone(tz), sla_working_days).astimezone(timezone.utc)
 
 
-async def route_scored(uow: UnitOfWork, event: ActivityScoredV1, sla_working_days: int, tz: ZoneInfo) -> None:
+async def route_scored(uow: UnitOfWork, event: ActivityScoredV1, sla_working_days: int, tz: ZoneInfo,
+                       calendar: CalendarCache) -> None:
     """Open a task with the employee's atasan langsung, or give a revision back to the approver."""
     employee = await repo.get_employee(uow.session, event.nip)
     if employee is None:
         raise NotYetAvailable(f"employee {event.nip} not known yet")  # org event still on its way
     now = datetime.now(timezone.utc)
-    due = due_at(now, sla_working_days, tz)
+    due = due_at(now, sla_working_days, tz, await calendar.get(uow.session))
     task = await repo.task_by_activity(uow.session, str(event.activity_id), lock=True)
     if task is None:
         task = Task.open(id=str(uuid.uuid4()), activity_id=str(event.activity_id), nip=event.nip,

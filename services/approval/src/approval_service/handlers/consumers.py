@@ -1,4 +1,5 @@
-"""Consumed topics: org data (who is whose atasan), scored activities to route, withdrawals."""
+"""Consumed topics: org data (who is whose atasan), the region calendar, scored activities to route,
+withdrawals."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ from approval_service.persistence import repository as repo
 from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivityWithdrawnV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import ACTIVITY_SCORED, ACTIVITY_WITHDRAWN, ORG_EMPLOYEE
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 
 
-def register(group: ConsumerGroup, sla_working_days: int, tz: ZoneInfo) -> None:
+def register(group: ConsumerGroup, sla_working_days: int, tz: ZoneInfo, calendar: CalendarCache) -> None:
+    calendar.consume(group)
+
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow: UnitOfWork, event: EmployeeV1, meta: EventMeta) -> None:
         await repo.upsert_employee(uow.session, event)
 
     @group.handler(ACTIVITY_SCORED)
     async def on_scored(uow: UnitOfWork, event: ActivityScoredV1, meta: EventMeta) -> None:
-        await tasks.route_scored(uow, event, sla_working_days, tz)
+        await tasks.route_scored(uow, event, sla_working_days, tz, calendar)
 
     @group.handler(ACTIVITY_WITHDRAWN)
     async def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawnV1, meta: EventMeta) -> None:

@@ -67,12 +67,13 @@ async def performance(
         if employee is None or not allowed:
             raise HTTPException(404, detail="employee not found")
         row = await repo.get_monthly(session, nip, period)
+        work_calendar = await request.app.state.calendar.get(session)
         year, mon = map(int, period.split("-"))
         counts = await repo.status_counts(session, nip, date(year, mon, 1),
                                           date(year, mon, calendar.monthrange(year, mon)[1]))
     minutes = row.approved_minutes if row else 0
     points = Decimal(row.approved_points) if row else Decimal(0)
-    m = region.month(period, minutes, points)
+    m = region.month(period, minutes, points, work_calendar)
     return PerformanceOut(nip=nip, period=period, scoring_mode=region.scoring_mode, approved_minutes=minutes,
                           approved_points=points, approved_activities=row.approved_activities if row else 0,
                           workdays=m.workdays, target_minutes=m.target_minutes, productivity=m.productivity,

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from kinerja_contracts.activity.v1 import ActivityScoredV1, ActivitySubmittedV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
 from kinerja_contracts.topics import ACTIVITY_SCORED, PERFORMANCE_MONTHLY
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import NotYetAvailable
 from kinerja_kit.errors import InvalidField
 from kinerja_kit.outbox import UnitOfWork
@@ -19,8 +21,8 @@ from scoring_service.persistence import repository as repo
 from scoring_service.region import RegionConfig
 
 
-def monthly_event(month: Month, region: RegionConfig, now: datetime) -> PerformanceMonthlyV1:
-    m = region.month(month.period, month.approved_minutes, Decimal(month.approved_points))
+def monthly_event(month: Month, region: RegionConfig, work_calendar: WorkCalendar, now: datetime) -> PerformanceMonthlyV1:
+    m = region.month(month.period, month.approved_minutes, Decimal(month.approved_points), work_calendar)
     return PerformanceMonthlyV1(
         nip=month.nip, period=month.period, scoring_mode=region.scoring_mode,
         approved_minutes=month.approved_minutes, approved_points=month.approved_points,
@@ -59,7 +61,8 @@ async def withdraw(uow: UnitOfWork, activity_id: str) -> None:
         await repo.save_score(uow.session, score)
 
 
-async def count_decision(uow: UnitOfWork, event: ApprovalDecidedV1, region: RegionConfig) -> None:
+async def count_decision(uow: UnitOfWork, event: ApprovalDecidedV1, region: RegionConfig,
+                         calendar: CalendarCache) -> None:
     """Record the decision; an approval counts the activity into its month and publishes the month."""
     score = await repo.get_score(uow.session, str(event.activity_id), lock=True)
     if score is None:
@@ -73,4 +76,4 @@ async def count_decision(uow: UnitOfWork, event: ApprovalDecidedV1, region: Regi
     before = await repo.approved_minutes_on(uow.session, score.nip, score.work_date, score.activity_id)
     month.count(score, approved_before_that_day=before, daily_cap_minutes=region.daily_cap_minutes)
     await repo.save_month(uow.session, month, now)
-    await uow.emit(PERFORMANCE_MONTHLY, monthly_event(month, region, now))
+    await uow.emit(PERFORMANCE_MONTHLY, monthly_event(month, region, await calendar.get(uow.session), now))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from kinerja_contracts.calendar.v1 import WorkCalendar
+
 K_PLACES = Decimal("0.00001")  # K is kept to 5 decimals, half-up
 
 
@@ -49,14 +51,10 @@ def period_of(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
 
 
-def workdays(period: str, holidays: set[date]) -> int:
-    """Mon–Fri days of the month that are not holidays."""
+def workdays(period: str, work_calendar: WorkCalendar) -> int:
+    """Working days of the month in the region calendar."""
     year, month = map(int, period.split("-"))
-    return sum(
-        1
-        for day in range(1, calendar.monthrange(year, month)[1] + 1)
-        if (d := date(year, month, day)).weekday() < 5 and d not in holidays
-    )
+    return work_calendar.working_days(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
 
 
 def productivity_minutes(approved_minutes: int, target_minutes: int) -> Decimal:
@@ -79,10 +77,10 @@ class MonthFigures:
     productivity: Decimal
 
 
-def month_figures(period: str, holidays: set[date], minutes_per_workday: int, scoring_mode: str,
+def month_figures(period: str, work_calendar: WorkCalendar, minutes_per_workday: int, scoring_mode: str,
                   approved_minutes: int, approved_points: Decimal, target_points: Decimal) -> MonthFigures:
     """Workdays, target and K of one employee's month, for either scoring mode."""
-    days = workdays(period, holidays)
+    days = workdays(period, work_calendar)
     target = days * minutes_per_workday
     k = (productivity_minutes(approved_minutes, target) if scoring_mode == "minutes"
          else productivity_points(approved_points, target_points))

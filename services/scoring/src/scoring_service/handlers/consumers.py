@@ -8,6 +8,7 @@ from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import (
     ACTIVITY_REVISED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN, APPROVAL_DECIDED, ORG_EMPLOYEE,
 )
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 from scoring_service.application import scoring
@@ -15,7 +16,9 @@ from scoring_service.persistence import repository as repo
 from scoring_service.region import RegionConfig
 
 
-def register(group: ConsumerGroup, region: RegionConfig) -> None:
+def register(group: ConsumerGroup, region: RegionConfig, calendar: CalendarCache) -> None:
+    calendar.consume(group)
+
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow: UnitOfWork, event: EmployeeV1, meta: EventMeta) -> None:
         await repo.upsert_employee(uow.session, event)
@@ -34,4 +37,4 @@ def register(group: ConsumerGroup, region: RegionConfig) -> None:
 
     @group.handler(APPROVAL_DECIDED)
     async def on_decided(uow: UnitOfWork, event: ApprovalDecidedV1, meta: EventMeta) -> None:
-        await scoring.count_decision(uow, event, region)
+        await scoring.count_decision(uow, event, region, calendar)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from scoring_service.domain.scoring import MonthFigures, month_figures
 
@@ -18,13 +18,13 @@ class RegionConfig:
     scoring_mode: str
     daily_cap_minutes: int
     minutes_per_workday: int
-    holidays: frozenset[date]
     types: list[ActivityTypeV1]
     target_points: Decimal = Decimal(100)
 
-    def month(self, period: str, approved_minutes: int, approved_points: Decimal) -> MonthFigures:
-        """Workdays, target and K of a month under this region's calendar and mode."""
-        return month_figures(period, set(self.holidays), self.minutes_per_workday, self.scoring_mode,
+    def month(self, period: str, approved_minutes: int, approved_points: Decimal,
+              work_calendar: WorkCalendar) -> MonthFigures:
+        """Workdays, target and K of a month under the region calendar and this region's mode."""
+        return month_figures(period, work_calendar, self.minutes_per_workday, self.scoring_mode,
                              approved_minutes, approved_points, self.target_points)
 
 
@@ -37,7 +37,6 @@ def load_region(config_dir: str | None) -> RegionConfig:
         scoring_mode=raw["scoring_mode"],
         daily_cap_minutes=int(raw["daily_cap_minutes"]),
         minutes_per_workday=int(raw["minutes_per_workday"]),
-        holidays=frozenset(date.fromisoformat(d) for d in raw.get("holidays", [])),
         types=types,
         target_points=Decimal(raw.get("target_points", 100)),
     )

@@ -48,7 +48,8 @@ async def close_period(
     """Compute every active employee's TPP for the period and publish tpp.computed.v1 (revision 1)."""
     today = request.app.state.settings.today()
     async with request.app.state.runtime.uow() as uow:
-        row = await close(uow, period, request.app.state.rule_sets, principal.nip, today=today,
+        work_calendar = await request.app.state.calendar.get(uow.session, fresh=True)
+        row = await close(uow, period, request.app.state.rule_sets, work_calendar, principal.nip, today=today,
                           allow_early=allow_early)
     return _period_out(row)
 
@@ -74,7 +75,8 @@ async def slip(period: PeriodParam, nip: str, request: Request, principal: Curre
             return SlipOut(**row.model_dump(), status="final")
         if (await repo.get_period(session, period)).status == PeriodStatus.CLOSED:
             raise HTTPException(404, detail="slip not found")
-        rules, results = await compute_all(session, period, request.app.state.rule_sets, only_nip=nip)
+        rules, results = await compute_all(session, period, request.app.state.rule_sets,
+                                           await request.app.state.calendar.get(session), only_nip=nip)
     if not results:
         raise HTTPException(404, detail="slip not found")
     ev = to_event(*results[0], period, 1, rules, utcnow())

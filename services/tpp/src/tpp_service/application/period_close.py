@@ -10,17 +10,18 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
 from kinerja_contracts.tpp.v1 import BreakdownLine, TppComputedV1, TppPeriodClosedV1
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
-from tpp_service.domain.period import Period, month_bounds, weekdays
+from tpp_service.domain.period import Period, month_bounds
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Computation, Employee
 
 
-async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet],
+async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar,
                       only_nip: str | None = None) -> tuple[RuleSet, list[tuple[Employee, TppResult]]]:
     """Load every input with a few bulk queries, then compute off the event loop."""
     first, last = month_bounds(period)
@@ -29,7 +30,7 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
     perf = await repo.performance_by_nip(session, period, only_nip)
     attendance = await repo.attendance_by_nip(session, first, last, only_nip)
     sanctions = await repo.sanctions_by_nip(session, first, last, only_nip)
-    default_workdays = weekdays(first, last)
+    default_workdays = work_calendar.working_days(first, last)  # no approved work: scoring sent no month
     batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
         p = perf.get(e.nip)
@@ -70,7 +71,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_by: str, *,
+async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar, closed_by: str, *,
                 today: date, allow_early: bool = False) -> Period:
     """Close `period`: store every active employee's computation (revision 1) and queue
     tpp.computed.v1 for each and tpp.period.closed.v1, all in the caller's transaction."""
@@ -78,7 +79,7 @@ async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], closed_b
         await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("tpp-close:" + period))))
     state = await repo.get_period(uow.session, period, lock=True)
     state.check_closable(today=today, allow_early=allow_early)
-    rules, results = await compute_all(uow.session, period, rule_sets)
+    rules, results = await compute_all(uow.session, period, rule_sets, work_calendar)
     now = utcnow()
     events = [to_event(employee, result, period, 1, rules, now) for employee, result in results]
     if events:

@@ -24,10 +24,6 @@ def month_bounds(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
-def weekdays(first: date, last: date) -> int:
-    return sum(1 for n in range((last - first).days + 1) if date.fromordinal(first.toordinal() + n).weekday() < 5)
-
-
 @dataclass
 class Period:
     period: str  # YYYY-MM

@@ -11,6 +11,7 @@ from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
 from kinerja_contracts.topics import ATTENDANCE_RECORDED, DISCIPLINE_SANCTIONED, ORG_EMPLOYEE, PERFORMANCE_MONTHLY
+from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 from kinerja_kit.persistence import upsert
@@ -24,7 +25,9 @@ INPUTS_AFTER_CLOSE = Counter("kinerja_tpp_inputs_after_close_total", "Inputs rec
 log = logging.getLogger(__name__)
 
 
-def register(group: ConsumerGroup) -> None:
+def register(group: ConsumerGroup, calendar: CalendarCache) -> None:
+    calendar.consume(group)
+
     @group.handler(ORG_EMPLOYEE)
     async def on_employee(uow: UnitOfWork, e: EmployeeV1, meta: EventMeta) -> None:
         await upsert(uow.session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
