@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month token schemas
+.PHONY: up down test unit bench bench-month bench-files token schemas
 
 up:
 	bash scripts/up.sh
@@ -23,6 +23,11 @@ bench:
 # The full month-end: 20,000 employees at 210 activities/s, month close of 100,000.
 bench-month:
 	bash scripts/bench.sh month
+
+# Evidence uploads (20 clients × 10 MiB) and a morning's e-Absen (20,000 records) into the activity
+# service, each beside its baseline; results in bench/results/intake_files.json.
+bench-files:
+	bash scripts/bench.sh files
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

@@ -3,6 +3,8 @@
 # running platform (bench/rush.py, load from vegeta) and the month close (bench/period_close.py),
 # each beside its baselines measured in the same run. Starts the platform when it is not up and
 # stops what it started. Results: bench/results/rush.json and rush.png.
+# `bash scripts/bench.sh files [args of bench/intake_files.py]` (`make bench-files`): evidence
+# uploads and e-Absen attendance into the activity service; results in bench/results/intake_files.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -12,7 +14,7 @@ VEGETA_VERSION=v12.13.0
 
 bash scripts/bootstrap.sh
 export VEGETA="$RUN_DIR/tools/bin/vegeta"
-if [ ! -x "$VEGETA" ]; then
+if [ "$MODE" != files ] && [ ! -x "$VEGETA" ]; then
   command -v go >/dev/null 2>&1 || { echo "bench: Go is needed to install vegeta"; exit 1; }
   echo "bench: installing vegeta $VEGETA_VERSION from the Go module proxy"
   mkdir -p "$RUN_DIR/tools/bin"
@@ -27,6 +29,11 @@ fi
 cleanup() { if [ "$started_here" = 1 ]; then bash scripts/down.sh >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 
+if [ "$MODE" = files ]; then
+  uv run python bench/intake_files.py --employees 20000 --uploads 200 --clients 20 \
+    --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --pg "$(bash scripts/postgres.sh url postgres)" "${@:2}"
+  exit 0
+fi
 if [ "$MODE" = month ]; then
   rush_args=(--employees 20000 --rate 210 --duration 120 --burst-seconds 30 --approvals 3000)
   close_employees=100000

@@ -15,8 +15,8 @@ from tpp_service.region import load_rule_sets
 
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     app.state.calendar = CalendarCache(metadata)
-    register(runtime.consumers, app.state.calendar)
     app.state.rule_sets = load_rule_sets(runtime.settings.region_config_dir)
+    register(runtime.consumers, app.state.calendar, app.state.rule_sets)
 
 
 SERVICE = ServiceSpec(name="tpp", port=8004, settings=ServiceSettings, metadata=metadata, routers=[router], wire=wire,

@@ -13,7 +13,7 @@ from kinerja_contracts.attendance.v1 import DayStatus
 class ActivityCreate(BaseModel):
     """Body of POST /v1/activities. Unknown fields (status, points, nip, …) are rejected."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, json_schema_extra={"examples": [{"type_code": "SURAT-MASUK", "date": "2026-12-01", "start_time": "08:00", "end_time": "09:30", "quantity": 6, "description": "Mengagendakan surat masuk Dinas"}]})
 
     type_code: str = Field(min_length=1, max_length=40)
     work_date: date = Field(alias="date")
@@ -27,7 +27,7 @@ class ActivityPatch(BaseModel):
     """Body of PATCH /v1/activities/{id}: the fields to change (at least one). Server-owned
     fields (status, points, nip, revision, …) are rejected."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, json_schema_extra={"examples": [{"quantity": 8, "description": "Mengagendakan surat masuk dan disposisi"}]})
 
     type_code: str | None = Field(default=None, min_length=1, max_length=40)
     work_date: date | None = Field(default=None, alias="date")
@@ -128,7 +128,7 @@ class AttendanceIn(BaseModel):
 
 
 class AttendanceBatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"records": [{"nip": "198503302010011002", "date": "2026-12-01", "status": "hadir", "check_in": "07:42", "check_out": "16:05", "apel_missed": False}, {"nip": "199002022015031003", "date": "2026-12-01", "status": "cuti", "leave_type": "cuti_tahunan"}]}]})
     records: list[dict] = Field(min_length=1, max_length=5000)
 
 
@@ -159,7 +159,7 @@ class SanctionCreate(BaseModel):
     """Body of POST /v1/discipline/sanctions: the decree. The cut comes from the region's rule set:
     `cut_percent`, `effective_until`, `regulation` and any other server-owned field are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"sk_number": "800/123/BKPSDM/2026", "nip": "198503302010011002", "level": "ringan", "start_date": "2026-12-01", "months": 1}]})
 
     sk_number: str = Field(min_length=1, max_length=100, pattern=r"\S", description="the decree (SK) number")
     nip: str = Field(pattern=r"^[0-9]{8,18}$", description="the sanctioned employee")

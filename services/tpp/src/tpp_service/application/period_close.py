@@ -15,7 +15,7 @@ from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
 from kinerja_contracts.tpp.v1 import BreakdownLine, TppComputedV1, TppPeriodClosedV1
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
-from tpp_service.domain.period import Period, month_bounds
+from tpp_service.domain.period import Period, PeriodStatus, month_bounds
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Computation, Employee
@@ -92,3 +92,35 @@ async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_cal
         period=period, revision=state.revision, employee_count=state.employee_count,
         total_amount=state.total_amount, closed_by=closed_by, closed_at=now))
     return state
+
+
+async def revise_employee(uow: UnitOfWork, period: str, nip: str, rule_sets: list[RuleSet],
+                          work_calendar: WorkCalendar) -> TppComputedV1 | None:
+    """A correction to a closed period's input (e.g. e-Absen sent with ?correction=true): compute
+    the employee again; when an amount changed, store and publish revision n + 1 of the slip and
+    the period's new totals (tpp.period.closed.v1, next revision). None when nothing changed."""
+    state = await repo.get_period(uow.session, period, lock=True)
+    if state.status != PeriodStatus.CLOSED:
+        return None
+    latest = await repo.latest_computation(uow.session, period, nip)
+    rules, results = await compute_all(uow.session, period, rule_sets, work_calendar, only_nip=nip)
+    if not results:
+        return None
+    employee, result = results[0]
+    now = utcnow()
+    ev = to_event(employee, result, period, (latest.revision if latest else 0) + 1, rules, now)
+    if latest is not None and all(getattr(latest, f) == getattr(ev, f) for f in AMOUNTS):
+        return None
+    await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev)])
+    await uow.emit(TPP_COMPUTED, ev)
+    state.revise(employee_count=state.employee_count + (latest is None),
+                 total_amount=state.total_amount - (latest.total_amount if latest else 0) + ev.total_amount)
+    await repo.save_period(uow.session, state)
+    await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
+        period=period, revision=state.revision, employee_count=state.employee_count,
+        total_amount=state.total_amount, closed_by=state.closed_by, closed_at=state.closed_at))
+    return ev
+
+
+AMOUNTS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "productivity",
+           "discipline_factor")

@@ -15,8 +15,10 @@ from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 from kinerja_kit.persistence import upsert
+from tpp_service.application.period_close import revise_employee
 from tpp_service.domain.compute import missing_checks
 from tpp_service.domain.period import PeriodStatus
+from tpp_service.domain.rules import RuleSet
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import AttendanceInput, Employee, PerformanceInput, SanctionInput
 
@@ -25,7 +27,7 @@ INPUTS_AFTER_CLOSE = Counter("kinerja_tpp_inputs_after_close_total", "Inputs rec
 log = logging.getLogger(__name__)
 
 
-def register(group: ConsumerGroup, calendar: CalendarCache) -> None:
+def register(group: ConsumerGroup, calendar: CalendarCache, rule_sets: list[RuleSet]) -> None:
     calendar.consume(group)
 
     @group.handler(ORG_EMPLOYEE)
@@ -54,6 +56,10 @@ def register(group: ConsumerGroup, calendar: CalendarCache) -> None:
                      dict(nip=a.nip, work_date=a.work_date, status=a.status.value, late_minutes=a.late_minutes,
                           early_leave_minutes=a.early_leave_minutes, missing_check_in=no_in,
                           missing_check_out=no_out, apel_missed=a.apel_missed))
+        period = f"{a.work_date.year:04d}-{a.work_date.month:02d}"
+        if (await repo.get_period(uow.session, period)).status == PeriodStatus.CLOSED:
+            # Only an admin's correction reaches a closed month: it becomes the slip's next revision.
+            await revise_employee(uow, period, a.nip, rule_sets, await calendar.get(uow.session, fresh=True))
 
     @group.handler(DISCIPLINE_SANCTIONED)
     async def on_sanction(uow: UnitOfWork, s: DisciplineSanctionedV1, meta: EventMeta) -> None:
