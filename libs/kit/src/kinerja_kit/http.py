@@ -57,8 +57,13 @@ DOMAIN_STATUS: list[tuple[type[DomainError], int]] = [
 ]
 
 
+def domain_status(exc: DomainError) -> int:
+    """The HTTP status a domain refusal answers with."""
+    return getattr(exc, "status", None) or next(code for cls, code in DOMAIN_STATUS if isinstance(exc, cls))
+
+
 def domain_problem(exc: DomainError, instance: str | None = None) -> JSONResponse:
-    status = getattr(exc, "status", None) or next(code for cls, code in DOMAIN_STATUS if isinstance(exc, cls))
+    status = domain_status(exc)
     if exc.field:
         return problem(status, str(exc), errors=[{"field": exc.field, "message": exc.message}], instance=instance)
     return problem(status, exc.message, instance=instance)

@@ -16,6 +16,7 @@ from approval_service.domain.task import Decision, Task
 from approval_service.persistence import repository as repo
 from kinerja_kit import pagination
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
+from kinerja_kit.http import domain_status
 from kinerja_kit.ratelimit import WriteLimited
 
 router = APIRouter(prefix="/v1")
@@ -74,6 +75,45 @@ async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, pri
         task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
                                   decision=body.decision, reason=body.reason)
     return _out(task)
+
+
+class BulkDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "activity_ids": ["3f0c9a51-2d7e-4a43-9d1c-0b6f5b1f3c11", "8a2b47d0-6c1e-4f7a-b0e2-5d9c3a7e1f22"],
+        "decision": "approve"}]})
+    activity_ids: list[uuid.UUID] = Field(min_length=1, max_length=200, description="at most 200; duplicates count once")
+    decision: Decision
+    reason: str | None = Field(default=None, max_length=2000, description="required unless approve; applies to all")
+
+
+class BulkItemOut(BaseModel):
+    activity_id: uuid.UUID
+    decided: bool
+    task: TaskOut | None = None
+    status: int = Field(description="the status this decision alone would have answered")
+    error: str | None = None
+    field: str | None = None
+
+
+class BulkDecisionOut(BaseModel):
+    decided: int
+    refused: int
+    results: list[BulkItemOut]
+
+
+@router.post("/approvals/bulk", response_model=BulkDecisionOut)
+async def decide_bulk(body: BulkDecisionIn, request: Request, principal: WriteLimited) -> BulkDecisionOut:
+    """Decide up to 200 activities at once (e.g. approve a unit's week): 200 with a result per id,
+    decided or the reason it was not (the same refusals as one decision); each decision is its own
+    event and audit entry."""
+    async with request.app.state.runtime.uow() as uow:
+        results = await tasks.decide_many(uow, activity_ids=body.activity_ids, actor_nip=principal.nip,
+                                          decision=body.decision, reason=body.reason)
+    items = [BulkItemOut(activity_id=aid, decided=True, task=_out(r), status=200) if isinstance(r, Task) else
+             BulkItemOut(activity_id=aid, decided=False, status=domain_status(r), error=r.message, field=r.field)
+             for aid, r in results]
+    decided = sum(i.decided for i in items)
+    return BulkDecisionOut(decided=decided, refused=len(items) - decided, results=items)
 
 
 class AuditVerification(BaseModel):

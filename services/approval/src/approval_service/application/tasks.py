@@ -15,7 +15,7 @@ from kinerja_contracts.approval.v1 import Decision as WireDecision
 from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_REQUESTED
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import NotYetAvailable
-from kinerja_kit.errors import NotFound
+from kinerja_kit.errors import DomainError, NotFound
 from kinerja_kit.outbox import UnitOfWork
 
 
@@ -54,6 +54,21 @@ async def cancel_for_withdrawal(uow: UnitOfWork, activity_id: str) -> None:
     task = await repo.task_by_activity(uow.session, activity_id, lock=True)
     if task is not None and task.cancel():
         await repo.save_task(uow.session, task)
+
+
+async def decide_many(uow: UnitOfWork, *, activity_ids: list[uuid.UUID], actor_nip: str, decision: Decision,
+                      reason: str | None) -> list[tuple[uuid.UUID, Task | DomainError]]:
+    """Bulk decisions in one commit, each in a savepoint of its own: one refused leaves the others
+    decided, and every decision is its own audit entry and approval.decided.v1."""
+    results: list[tuple[uuid.UUID, Task | DomainError]] = []
+    for activity_id in dict.fromkeys(activity_ids):
+        try:
+            async with uow.session.begin_nested():
+                results.append((activity_id, await decide(uow, activity_id=activity_id, actor_nip=actor_nip,
+                                                          decision=decision, reason=reason)))
+        except DomainError as exc:
+            results.append((activity_id, exc))
+    return results
 
 
 async def decide(uow: UnitOfWork, *, activity_id: uuid.UUID, actor_nip: str, decision: Decision,
