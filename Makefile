@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month bench-files token schemas
+.PHONY: up down test unit bench bench-month bench-files bench-approval token schemas
 
 up:
 	bash scripts/up.sh
@@ -28,6 +28,11 @@ bench-month:
 # service, each beside its baseline; results in bench/results/intake_files.json.
 bench-files:
 	bash scripts/bench.sh files
+
+# Approval: scored → inbox latency at 50 activities/s, and one bulk approval of 200 tasks, each
+# beside a Kafka baseline; results in bench/results/approval.json.
+bench-approval:
+	bash scripts/bench.sh approval
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

@@ -5,6 +5,8 @@
 # stops what it started. Results: bench/results/rush.json and rush.png.
 # `bash scripts/bench.sh files [args of bench/intake_files.py]` (`make bench-files`): evidence
 # uploads and e-Absen attendance into the activity service; results in bench/results/intake_files.json.
+# `bash scripts/bench.sh approval [args of bench/approval.py]` (`make bench-approval`): scored → inbox
+# latency at a sustained rate and a bulk approval of 200 tasks; results in bench/results/approval.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -32,6 +34,11 @@ trap cleanup EXIT
 if [ "$MODE" = files ]; then
   uv run python bench/intake_files.py --employees 20000 --uploads 200 --clients 20 \
     --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --pg "$(bash scripts/postgres.sh url postgres)" "${@:2}"
+  exit 0
+fi
+if [ "$MODE" = approval ]; then
+  uv run python bench/approval.py --employees 2000 --rate 50 --duration 20 --sample 50 --bulk 200 \
+    --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" "${@:2}"
   exit 0
 fi
 if [ "$MODE" = month ]; then

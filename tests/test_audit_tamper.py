@@ -43,8 +43,13 @@ async def test_an_edited_decision_is_reported_by_the_verification(kafka_bootstra
             assert (await http.get("/v1/audit/verify", headers=token(OWNER))).status_code == 403
 
             conn = await asyncpg.connect(url)
-            try:  # someone with database access turns the second rejection into an approval
+            try:  # the service's role may only append: UPDATE and DELETE are refused
                 second = await conn.fetchval("SELECT id FROM audit_trail ORDER BY id OFFSET 1 LIMIT 1")
+                for sql in ("UPDATE audit_trail SET action = 'approve' WHERE id = $1", "DELETE FROM audit_trail WHERE id = $1"):
+                    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                        await conn.execute(sql, second)
+                # the table's owner turns the trigger off and the second rejection into an approval
+                await conn.execute("ALTER TABLE audit_trail DISABLE TRIGGER audit_trail_append_only")
                 await conn.execute("UPDATE audit_trail SET action = 'approve', reason = NULL WHERE id = $1", second)
             finally:
                 await conn.close()

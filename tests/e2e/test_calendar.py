@@ -111,4 +111,9 @@ async def _due_moves(http, services, org, holidays: set[date], attempt: int) -> 
         return next((t for t in items if t["activity_id"] == activity_id), None)
     t = await eventually(task, timeout=30)
     due = datetime.fromisoformat(t["due_at"]).astimezone(ZoneInfo("Asia/Jakarta")).date()
-    return due > max(holidays)  # plain Mon–Fri would put it on the last of them
+    if due > max(holidays):  # plain Mon–Fri would put it on the last of them
+        return True
+    # Approval has not had the calendar yet: take this one back (its task is cancelled) and retry.
+    r = await http.post(services.url("activity") + f"/v1/activities/{activity_id}/withdraw", headers=token(org.a))
+    assert r.status_code == 200, r.text
+    return False

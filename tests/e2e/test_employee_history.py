@@ -83,20 +83,21 @@ async def test_a_transfer_on_the_15th_keeps_history_and_routes_later_work_to_the
 
 
 async def test_a_plt_assignment_shows_on_both_officials(services, org):
-    plt = new_nip(org, "13")
+    plt, holder = new_nip(org, "13"), new_nip(org, "14")  # (not org.b: its tasks would all go to the Plt)
     until = (date.fromisoformat(today()) + timedelta(days=60)).isoformat()
     text = (f"{HEADER},acting_kind,acting_for_nip,acting_from,acting_until\n"
+            f"{holder},Gita Kabid,DISKOMINFO,Dinas Kominfo,Kepala Bidang,struktural,III.a,11,{org.head},PNS,,,,\n"
             f"{plt},Fajar Plt,DISKOMINFO,Dinas Kominfo,Sekretaris,struktural,III.a,11,{org.head},PNS,"
-            f"Plt,{org.b},{today()},{until}\n")
+            f"Plt,{holder},{today()},{until}\n")
     async with httpx.AsyncClient(timeout=30) as http:
         await import_org(http, services, org)
         r = await post_csv(http, services, org, text)
         assert r.status_code == 200, r.text
         got = (await http.get(services.url("activity") + f"/v1/org/employees/{plt}", headers=token(plt))).json()
-        assert [(a["kind"], a["for_nip"], a["valid_until"]) for a in got["acting"]] == [("Plt", org.b, until)]
-        acted = (await http.get(services.url("activity") + f"/v1/org/employees/{org.b}",
+        assert [(a["kind"], a["for_nip"], a["valid_until"]) for a in got["acting"]] == [("Plt", holder, until)]
+        acted = (await http.get(services.url("activity") + f"/v1/org/employees/{holder}",
                                 headers=token(org.admin, "admin"))).json()["acted_for_by"]
         assert [(a["nip"], a["kind"]) for a in acted] == [(plt, "Plt")]
-        bad = text.replace(f"Plt,{org.b}", "Plt,199912312099011999")
+        bad = text.replace(f"Plt,{holder}", "Plt,199912312099011999")
         r = await post_csv(http, services, org, bad)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "acting_for_nip"

@@ -88,7 +88,8 @@ async def test_crashed_services_lose_nothing(services, org, kafka_bootstrap):
         await services.wait_ready(only="scoring")
 
         async def tasks():
-            inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
+            inbox = (await http.get(services.url("approval") + "/v1/inbox", params={"limit": 500},
+                                    headers=token(org.b))).json()
             return [t for t in inbox if t["activity_id"] == activity_id]
         assert len(await eventually(tasks, timeout=60)) == 1
         async def priced():
@@ -132,7 +133,8 @@ async def test_activity_flows_from_intake_to_payroll_and_notifications(services,
 
         # 3. Scoring prices it; approval opens a task in B's inbox.
         async def in_inbox():
-            inbox = (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).json()
+            inbox = (await http.get(services.url("approval") + "/v1/inbox", params={"limit": 500},
+                                    headers=token(org.b))).json()
             return next((t for t in inbox if t["activity_id"] == activity["id"]), None)
         task = await eventually(in_inbox)
         assert task["minutes"] == 240 and task["nip"] == org.a and task["status"] == "pending"

@@ -15,7 +15,13 @@ from kinerja_contracts.activity.v1 import (
     ActivitySubmittedV1,
     ActivityWithdrawnV1,
 )
-from kinerja_contracts.approval.v1 import ApprovalDecidedV1, ApprovalEscalatedV1, ApprovalRequestedV1
+from kinerja_contracts.approval.v1 import (
+    ApprovalDecidedV1,
+    ApprovalEscalatedV1,
+    ApprovalReminderV1,
+    ApprovalRequestedV1,
+    ApprovalSlaMonthlyV1,
+)
 from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.calendar.v1 import CalendarYearV1
@@ -60,6 +66,8 @@ ATTENDANCE_RECORDED = "attendance.recorded.v1"
 APPROVAL_REQUESTED = "approval.requested.v1"
 APPROVAL_DECIDED = "approval.decided.v1"
 APPROVAL_ESCALATED = "approval.escalated.v1"
+APPROVAL_REMINDER = "approval.reminder.v1"
+APPROVAL_SLA_MONTHLY = "approval.sla-monthly.v1"
 PERFORMANCE_MONTHLY = "performance.monthly.v1"
 DISCIPLINE_SANCTIONED = "discipline.sanctioned.v1"
 TPP_COMPUTED = "tpp.computed.v1"
@@ -81,6 +89,11 @@ TOPICS: dict[str, TopicSpec] = {
         _t(APPROVAL_REQUESTED, ApprovalRequestedV1, "nip", 6, False, "approval", "A superior must decide."),
         _t(APPROVAL_DECIDED, ApprovalDecidedV1, "nip", 6, False, "approval", "A superior decided."),
         _t(APPROVAL_ESCALATED, ApprovalEscalatedV1, "nip", 6, False, "approval", "A task moved up the chain."),
+        _t(APPROVAL_REMINDER, ApprovalReminderV1, "nip", 6, False, "approval",
+           "A pending task is due in one working day: its approver is reminded (notify)."),
+        _t(APPROVAL_SLA_MONTHLY, ApprovalSlaMonthlyV1, "nip", 6, False, "approval",
+           "Tasks an approver let escalate in a month (key = the approver's NIP); latest version per (nip, period) "
+           "wins. For the optional unvalidated_penalty TPP rule; tpp does not consume it yet."),
         _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, False, "scoring", "Monthly performance; latest version per (nip, period) wins."),
         _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "activity",
            "A disciplinary sanction (hukuman disiplin) with its TPP cut from the region rule set."),

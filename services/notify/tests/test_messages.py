@@ -27,3 +27,18 @@ def test_tpp_message_formats_rupiah():
                       computed_at=NOW)
     [m] = tpp_computed(e)
     assert "Rp5.684.571" in m.body
+
+
+def test_reminder_tells_the_approver_the_deadline():
+    from kinerja_contracts.approval.v1 import ApprovalReminderV1
+    from notify_service.domain.messages import approval_reminder
+    from notify_service.handlers.consumers import ROUTES
+    from kinerja_contracts.topics import APPROVAL_REMINDER
+    e = ApprovalReminderV1(task_id=uuid.uuid4(), activity_id=uuid.uuid4(), nip="198503302010011002",
+                           approver_nip="197501012000031001", type_code="LAPORAN", work_date=date(2026, 11, 20),
+                           due_at=datetime(2026, 11, 26, 2, tzinfo=timezone.utc), due_date=date(2026, 11, 26),
+                           reminded_at=NOW)
+    [m] = approval_reminder(e)
+    assert (m.recipient_nip, m.kind) == ("197501012000031001", "approval.reminder")
+    assert "2026-11-26" in m.body and "198503302010011002" in m.body
+    assert ROUTES[APPROVAL_REMINDER] is approval_reminder

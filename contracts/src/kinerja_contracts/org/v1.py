@@ -71,3 +71,11 @@ class ActingV1(BaseModel):
     for_nip: NIP
     valid_from: date
     valid_until: date
+
+
+def posting_on(history: list[PostingV1], day: date) -> PostingV1 | None:
+    """The posting in force on `day` (history oldest first); before the first one, the first."""
+    for p in reversed(history):
+        if p.valid_from <= day:
+            return p
+    return history[0] if history else None

@@ -55,6 +55,9 @@ class ServiceRuntime:
         self.lag = LagSampler(settings.kafka_client_kwargs(), self.consumers.group, [], settings.lag_sample_seconds)
         # Run after migrations, before any record is consumed (e.g. seeding region data).
         self.on_migrated: list[Callable[[], Awaitable[None]]] = []
+        # Run first when stopping, last added first (e.g. stop a background task started by an
+        # on_migrated hook, while the database is still there).
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     def uow(self, correlation_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.db, self.settings.service, correlation_id)
@@ -93,6 +96,11 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop fetching, finish in-flight records (offsets committed), publish the outbox, close."""
+        for hook in reversed(self.on_stop):
+            try:
+                await hook()
+            except Exception:
+                log.exception("a stop hook failed")
         if self._connecting is not None:
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)

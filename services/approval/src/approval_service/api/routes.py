@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime  # noqa: F401 (date: used by a string annotation)
+from datetime import date, datetime, time, timezone  # noqa: F401 (date: used by a string annotation)
 from decimal import Decimal
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from approval_service.application import tasks
 from approval_service.domain.audit import ChainCheck, StoredEntry
-from approval_service.domain.task import Decision, Task
+from approval_service.domain.task import Decision, Task, TaskStatus
 from approval_service.persistence import repository as repo
 from kinerja_kit import pagination
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
-from kinerja_kit.http import domain_status
+from kinerja_kit.http import FieldError, domain_status
 from kinerja_kit.ratelimit import WriteLimited
 
 router = APIRouter(prefix="/v1")
@@ -37,6 +38,9 @@ class TaskOut(BaseModel):
     decided_at: datetime | None = None
     decided_by: str | None = None
     reason: str | None = None
+    on_behalf_of: str | None = Field(default=None, description="the assignee, when their delegate decided")
+    delegated_from: str | None = Field(default=None, description="in the inbox: the superior who delegated this "
+                                       "task to the caller (the assignee), null for the caller's own")
 
 
 class DecisionIn(BaseModel):
@@ -49,7 +53,7 @@ def _out(t: Task) -> TaskOut:
     return TaskOut(task_id=t.id, activity_id=t.activity_id, nip=t.nip, assignee_nip=t.assignee_nip,
                    status=t.status, type_code=t.type_code, date=t.work_date, minutes=t.minutes,
                    points=t.points, requested_at=t.requested_at, due_at=t.due_at, decided_at=t.decided_at,
-                   decided_by=t.decided_by, reason=t.reason)
+                   decided_by=t.decided_by, reason=t.reason, on_behalf_of=t.on_behalf_of)
 
 
 @router.get("/inbox", response_model=list[TaskOut])
@@ -57,15 +61,54 @@ async def inbox(request: Request, response: Response, principal: CurrentPrincipa
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
                 offset: Annotated[int, Query(ge=0)] = 0,
                 cursor: Annotated[str | None, Query(description="from X-Next-Cursor / Link of the previous page")] = None,
+                nip: Annotated[str | None, Query(max_length=18, description="one employee's work")] = None,
+                unit_code: Annotated[str | None, Query(max_length=50, description="work of the employees of one unit")] = None,
+                work_from: Annotated[date | None, Query(alias="from", description="work dated on or after")] = None,
+                work_to: Annotated[date | None, Query(alias="to", description="work dated on or before")] = None,
+                status: Annotated[TaskStatus, Query(description="the tasks' status")] = TaskStatus.PENDING,
+                overdue: Annotated[bool | None, Query(description="true: due before now; false: not (yet) due")] = None,
                 ) -> list[TaskOut]:
-    """Pending tasks assigned to the caller, oldest first; a full page announces the next one in
-    `Link` and `X-Next-Cursor` (`offset` still works)."""
+    """Tasks assigned to the caller and to the superiors who delegated to the caller today (marked
+    `delegated_from`), pending unless `status` says otherwise, oldest first; a full page announces
+    the next one in `Link` and `X-Next-Cursor` (`offset` still works). Filters combine."""
+    if work_from and work_to and work_to < work_from:
+        raise FieldError("to", f"{work_to} is before from ({work_from})")
     after = pagination.decode(cursor, (datetime.fromisoformat, str))
+    where = repo.InboxFilter(status=status, nip=nip, unit_code=unit_code, work_from=work_from, work_to=work_to,
+                             overdue=overdue, now=datetime.now(timezone.utc))
     async with request.app.state.runtime.db.sessions() as session:
-        tasks_ = await repo.inbox(session, principal.nip, limit, 0 if after else offset, after)
+        delegators = await repo.delegators_of(session, principal.nip, request.app.state.runtime.settings.today())
+        tasks_ = await repo.inbox(session, principal.nip, limit, 0 if after else offset, after,
+                                  delegators=delegators, where=where)
     if len(tasks_) == limit:
         pagination.announce_next(request, response, [tasks_[-1].requested_at, tasks_[-1].id])
-    return [_out(t) for t in tasks_]
+    return [_out(t).model_copy(update={"delegated_from": t.assignee_nip if t.assignee_nip != principal.nip else None})
+            for t in tasks_]
+
+
+class InboxCounts(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "pending": 7, "overdue": 2, "delegated": 3, "decided_today": 12,
+        "by_status": {"pending": 7, "unassigned": 0, "approved": 40, "rejected": 1, "returned": 2, "cancelled": 0}}]})
+    pending: int = Field(description="awaiting the caller's decision (own and delegated)")
+    overdue: int = Field(description="pending ones past their due date")
+    delegated: int = Field(description="pending ones of superiors who delegated to the caller today")
+    decided_today: int = Field(description="decisions the caller took today (the region's date)")
+    by_status: dict[str, int] = Field(description="the caller's and the delegated tasks per status")
+
+
+@router.get("/inbox/counts", response_model=InboxCounts)
+async def inbox_counts(request: Request, principal: CurrentPrincipal) -> InboxCounts:
+    """How many tasks the caller has (own and delegated to them today) per status, how many
+    pending are overdue or delegated, and how many the caller decided today."""
+    settings = request.app.state.runtime.settings
+    today = settings.today()
+    day_start = datetime.combine(today, time.min, tzinfo=ZoneInfo(settings.timezone))
+    async with request.app.state.runtime.db.sessions() as session:
+        delegators = await repo.delegators_of(session, principal.nip, today)
+        counts = await repo.inbox_counts(session, principal.nip, delegators, now=datetime.now(timezone.utc),
+                                         day_start=day_start)
+    return InboxCounts(**counts)
 
 
 @router.post("/approvals/{activity_id}/decision", response_model=TaskOut)
@@ -73,7 +116,8 @@ async def decide(activity_id: uuid.UUID, body: DecisionIn, request: Request, pri
     """Approve, reject or return one activity (reason required unless approve)."""
     async with request.app.state.runtime.uow() as uow:
         task = await tasks.decide(uow, activity_id=activity_id, actor_nip=principal.nip,
-                                  decision=body.decision, reason=body.reason)
+                                  decision=body.decision, reason=body.reason,
+                                  tz=ZoneInfo(request.app.state.runtime.settings.timezone))
     return _out(task)
 
 
@@ -108,7 +152,8 @@ async def decide_bulk(body: BulkDecisionIn, request: Request, principal: WriteLi
     event and audit entry."""
     async with request.app.state.runtime.uow() as uow:
         results = await tasks.decide_many(uow, activity_ids=body.activity_ids, actor_nip=principal.nip,
-                                          decision=body.decision, reason=body.reason)
+                                          decision=body.decision, reason=body.reason,
+                                          tz=ZoneInfo(request.app.state.runtime.settings.timezone))
     items = [BulkItemOut(activity_id=aid, decided=True, task=_out(r), status=200) if isinstance(r, Task) else
              BulkItemOut(activity_id=aid, decided=False, status=domain_status(r), error=r.message, field=r.field)
              for aid, r in results]

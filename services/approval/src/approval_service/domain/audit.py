@@ -27,11 +27,19 @@ class StoredEntry:
     at: datetime
     prev_hash: str
     hash: str
+    on_behalf_of: str | None = None  # a delegate's decision: the assignee they decided for
 
     def canonical(self) -> dict:
         at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)  # SQLite drops the zone
-        return dict(task_id=self.task_id, activity_id=self.activity_id, actor_nip=self.actor_nip,
-                    action=self.action, reason=self.reason, at=at.isoformat())
+        return canonical_entry(task_id=self.task_id, activity_id=self.activity_id, actor_nip=self.actor_nip,
+                               action=self.action, reason=self.reason, at=at.isoformat(),
+                               on_behalf_of=self.on_behalf_of)
+
+
+def canonical_entry(*, on_behalf_of: str | None = None, **fields) -> dict:
+    """The fields an entry's hash covers. Fields added after the first entries were written
+    (`on_behalf_of`) are covered only when set, so entries written before them still verify."""
+    return {**fields, "on_behalf_of": on_behalf_of} if on_behalf_of is not None else fields
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1, Decision, ApprovalEscalatedV1, ApprovalRequestedV1
+from kinerja_contracts.approval.v1 import ApprovalReminderV1
 from kinerja_contracts.tpp.v1 import TppComputedV1
 
 DECISION_WORDS = {Decision.approve: "disetujui", Decision.reject: "ditolak",
@@ -43,6 +44,15 @@ def approval_escalated(e: ApprovalEscalatedV1) -> list[Message]:
         Message(e.from_approver_nip, "approval.escalated", "Persetujuan terlambat",
                 f"Aktivitas NIP {e.nip} dieskalasi ke atasan Anda karena melewati batas waktu.", data),
     ]
+
+
+def approval_reminder(e: ApprovalReminderV1) -> list[Message]:
+    """The approver, one working day before the deadline (after it, the task goes to their superior)."""
+    return [Message(e.approver_nip, "approval.reminder", "Pengingat: batas waktu persetujuan",
+                    f"Aktivitas {e.type_code} tanggal {e.work_date} dari NIP {e.nip} menunggu keputusan Anda "
+                    f"paling lambat {e.due_date}; setelah itu dieskalasi ke atasan Anda.",
+                    {"activity_id": str(e.activity_id), "task_id": str(e.task_id), "nip": e.nip,
+                     "due_at": e.due_at.isoformat()})]
 
 
 def tpp_computed(e: TppComputedV1) -> list[Message]:

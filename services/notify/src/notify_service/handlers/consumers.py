@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_ESCALATED, APPROVAL_REQUESTED, TPP_COMPUTED
+from kinerja_contracts.topics import APPROVAL_REMINDER
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
 from notify_service.domain import messages
@@ -14,6 +15,7 @@ ROUTES = {
     APPROVAL_REQUESTED: messages.approval_requested,
     APPROVAL_DECIDED: messages.approval_decided,
     APPROVAL_ESCALATED: messages.approval_escalated,
+    APPROVAL_REMINDER: messages.approval_reminder,
     TPP_COMPUTED: messages.tpp_computed,
 }
 
