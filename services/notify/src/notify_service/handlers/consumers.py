@@ -8,6 +8,7 @@ from kinerja_contracts.topics import APPROVAL_DECIDED, APPROVAL_ESCALATED, APPRO
 from kinerja_contracts.topics import APPROVAL_REMINDER
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
+from notify_service import delivery
 from notify_service.domain import messages
 from notify_service.persistence import repository as repo
 
@@ -22,10 +23,13 @@ ROUTES = {
 
 def register(group: ConsumerGroup) -> None:
     for topic, render in ROUTES.items():
-        group.handler(topic)(_store(render))
+        group.handler(topic)(_store(topic, render))
 
 
-def _store(render):
+def _store(topic: str, render):
     async def handle(uow: UnitOfWork, event, meta: EventMeta) -> None:
-        await repo.store(uow.session, render(event), meta.event_id, datetime.now(timezone.utc))
+        rows = await repo.store(uow.session, render(event), meta.event_id, datetime.now(timezone.utc))
+        for row in rows:
+            await delivery.on_notification(uow, row, await repo.get_preferences(uow.session, row.recipient_nip))
+        await delivery.on_event(uow, topic, event, meta)
     return handle

@@ -11,9 +11,19 @@ from notify_service.domain.messages import Message
 from notify_service.persistence.tables import Notification
 
 
-async def store(session: AsyncSession, messages: list[Message], source_event_id: str, now: datetime) -> None:
-    session.add_all(Notification(recipient_nip=m.recipient_nip, kind=m.kind, title=m.title, body=m.body,
-                                 data=m.data, source_event_id=source_event_id, created_at=now) for m in messages)
+async def store(session: AsyncSession, messages: list[Message], source_event_id: str,
+                now: datetime) -> list[Notification]:
+    """Store the in-app notifications of one event (flushed: they have their ids)."""
+    rows = [Notification(recipient_nip=m.recipient_nip, kind=m.kind, title=m.title, body=m.body,
+                         data=m.data, source_event_id=source_event_id, created_at=now) for m in messages]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def get_preferences(session: AsyncSession, nip: str):
+    """The recipient's notification preferences, or None (the defaults: in-app only)."""
+    return None
 
 
 async def for_recipient(session: AsyncSession, nip: str, *, unread: bool, limit: int,
