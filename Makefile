@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month bench-files bench-approval token schemas
+.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify token schemas
 
 up:
 	bash scripts/up.sh
@@ -33,6 +33,10 @@ bench-files:
 # beside a Kafka baseline; results in bench/results/approval.json.
 bench-approval:
 	bash scripts/bench.sh approval
+
+# Notifications: stored per second, webhook deliveries per second, decision → stream delay.
+bench-notify:
+	bash scripts/bench.sh notify
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

@@ -16,7 +16,7 @@ VEGETA_VERSION=v12.13.0
 
 bash scripts/bootstrap.sh
 export VEGETA="$RUN_DIR/tools/bin/vegeta"
-if [ "$MODE" != files ] && [ ! -x "$VEGETA" ]; then
+if [ "$MODE" != files ] && [ "$MODE" != notify ] && [ ! -x "$VEGETA" ]; then
   command -v go >/dev/null 2>&1 || { echo "bench: Go is needed to install vegeta"; exit 1; }
   echo "bench: installing vegeta $VEGETA_VERSION from the Go module proxy"
   mkdir -p "$RUN_DIR/tools/bin"
@@ -39,6 +39,11 @@ fi
 if [ "$MODE" = approval ]; then
   uv run python bench/approval.py --employees 2000 --rate 50 --duration 20 --sample 50 --bulk 200 \
     --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" "${@:2}"
+  exit 0
+fi
+if [ "$MODE" = notify ]; then
+  uv run python bench/notify.py --events 5000 --streams 20 \
+    --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --pg "$(bash scripts/postgres.sh url kinerja_notify)" "${@:2}"
   exit 0
 fi
 if [ "$MODE" = month ]; then

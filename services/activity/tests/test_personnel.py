@@ -57,7 +57,7 @@ def test_the_optional_columns_parse_and_refuse_naming_the_column():
     assert r.errors == []
     head, budi = r.rows
     assert head.effective_from == date(2026, 1, 1) and head.employee.active is False  # left: the post is vacant
-    assert budi.effective_from == TODAY and budi.acting == Acting("Plt", C, date(2026, 11, 1), date(2027, 1, 31))
+    assert budi.effective_from is None and budi.acting == Acting("Plt", C, date(2026, 11, 1), date(2027, 1, 31))
     bad = (f"{B},Budi,DISKOMINFO,Dinas Kominfo,Kabid,struktural,III.a,11,,PNS,2026-13-01,maybe,Plt,,,\n"
            f"{C},Kepala,DISKOMINFO,Dinas Kominfo,Kepala,struktural,II.b,14,,PNS,2028-01-01,,Plx,{B},2026-11-02,2026-11-01\n")
     fields = [(e["row"], e["field"]) for e in parse_org_csv(HEADER + bad, set(), today=TODAY).errors]

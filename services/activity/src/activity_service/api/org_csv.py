@@ -1,7 +1,8 @@
 """Parsing the organisation CSV into employee rows with per-row errors. Pure.
 
 The foundation's ten columns are required; optional columns add personnel history and acting
-assignments: `effective_from` (YYYY-MM-DD, default: today), `active` (true/false; false = left the
+assignments: `effective_from` (YYYY-MM-DD; default: today for a stored employee, for a new one since before
+our records), `active` (true/false; false = left the
 post, which is then vacant), and together `acting_kind` (Plt|Plh), `acting_for_nip`, `acting_from`,
 `acting_until` (this employee acts for that official in the range). One NIP may appear once per
 `effective_from` (several rows = a history)."""
@@ -29,7 +30,7 @@ MAX_AHEAD = timedelta(days=366)  # a transfer decree may be dated up to a year a
 class ImportRow:
     line: int
     employee: EmployeeV1
-    effective_from: date
+    effective_from: date | None  # None: not given
     acting: Acting | None = None
 
 
@@ -55,9 +56,9 @@ def _date(values: dict, column: str, errors: list, line: int) -> date | None:
         return None
 
 
-def _optional(values: dict, line: int, today: date) -> tuple[date, bool, dict | None, list[dict]]:
+def _optional(values: dict, line: int, today: date) -> tuple[date | None, bool, dict | None, list[dict]]:
     errors: list[dict] = []
-    effective = today
+    effective = None  # not given: today for a stored employee, "since before our records" for a new one
     if values.get("effective_from"):
         effective = _date(values, "effective_from", errors, line) or today
         if effective > today + MAX_AHEAD:

@@ -15,6 +15,9 @@ from kinerja_contracts.topics import ORG_EMPLOYEE
 from kinerja_kit.outbox import UnitOfWork
 
 
+SINCE_EVER = date(1900, 1, 1)  # a first posting with no date: in post since before our records
+
+
 @dataclass(frozen=True)
 class ImportSummary:
     imported: int  # rows applied
@@ -44,14 +47,15 @@ async def import_rows(uow: UnitOfWork, result: ImportResult, *, today: date, dry
     before = {nip: (list(histories[nip]), list(actings[nip])) for nip in nips}
     for nip, e in stored.items():  # rows from before personnel history: their flat row is the first posting
         if not histories[nip]:
-            histories[nip] = [Posting(valid_from=e.updated_at.date(), **{f: getattr(e, f) for f in POST_FIELDS})]
+            histories[nip] = [Posting(valid_from=SINCE_EVER, **{f: getattr(e, f) for f in POST_FIELDS})]
     names = {nip: e.name for nip, e in stored.items()}
-    for row in sorted(result.rows, key=lambda r: (r.employee.nip, r.effective_from)):
+    effective = {id(r): r.effective_from or (today if histories[r.employee.nip] else SINCE_EVER) for r in result.rows}
+    for row in sorted(result.rows, key=lambda r: (r.employee.nip, effective[id(r)])):
         nip = row.employee.nip
-        histories[nip] = apply_posting(histories[nip], _posting(row.employee, row.effective_from))
+        histories[nip] = apply_posting(histories[nip], _posting(row.employee, effective[id(row)]))
         if row.acting:
             actings[nip] = apply_acting(actings[nip], row.acting)
-        if row.effective_from <= today or nip not in names:
+        if effective[id(row)] <= today or nip not in names:
             names[nip] = row.employee.name
     events = {nip: _event(nip, names[nip], histories[nip], actings[nip], today) for nip in nips}
     changed = sorted(nip for nip, ev in events.items() if nip not in stored or _differs(stored[nip], ev)

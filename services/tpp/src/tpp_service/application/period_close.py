@@ -16,6 +16,7 @@ from kinerja_contracts.tpp.v1 import BreakdownLine, TppComputedV1, TppPeriodClos
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
 from tpp_service.domain.period import Period, PeriodStatus, month_bounds
+from tpp_service.domain.proration import month_posts
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Computation, Employee
@@ -37,9 +38,13 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
         days = [AttendanceDay(a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
                               a.missing_check_out, a.apel_missed) for a in attendance.get(e.nip, [])]
         cut = max((Decimal(s.cut_percent) for s in sanctions.get(e.nip, [])), default=Decimal(0))
+        posts = month_posts(e.history, kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type,
+                            active=e.active, first=first, last=last)
+        if not posts:
+            continue  # not in post this month (left before it, or joins after it)
         inputs = TppInputs(
-            kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type,
-            days_in_post=last.day, days_in_month=last.day,  # mutasi proration: not modelled yet
+            kelas_jabatan=posts[-1].kelas_jabatan, employee_type=posts[-1].employee_type,
+            days_in_post=sum(p.days for p in posts), days_in_month=last.day, posts=posts,
             workdays=p.workdays if p else default_workdays, approved_minutes=p.approved_minutes if p else 0,
             attendance=days, sanction_cut_percent=cut,
         )

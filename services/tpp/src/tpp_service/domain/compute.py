@@ -43,6 +43,14 @@ class AttendanceDay:
 
 
 @dataclass(frozen=True)
+class Post:
+    """Days of the month in one post (a transfer or kelas change mid-month gives several)."""
+    kelas_jabatan: int
+    employee_type: str
+    days: int
+
+
+@dataclass(frozen=True)
 class TppInputs:
     kelas_jabatan: int
     employee_type: str
@@ -52,6 +60,10 @@ class TppInputs:
     approved_minutes: int
     attendance: list[AttendanceDay] = field(default_factory=list)
     sanction_cut_percent: Decimal = Decimal(0)
+    posts: tuple[Post, ...] = ()  # empty: the whole `days_in_post` in kelas_jabatan / employee_type
+
+    def segments(self) -> tuple[Post, ...]:
+        return self.posts or (Post(self.kelas_jabatan, self.employee_type, self.days_in_post),)
 
 
 @dataclass(frozen=True)
@@ -110,9 +122,10 @@ def discipline_deductions(rules: RuleSet, days: list[AttendanceDay]) -> tuple[De
 def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
     with localcontext() as ctx:
         ctx.prec = 34
-        base_kelas = Decimal(rules.base_by_kelas[inp.kelas_jabatan])
-        status_factor = rules.status_factor.get(inp.employee_type, Decimal(1))
-        b = base_kelas * status_factor * Decimal(inp.days_in_post) / Decimal(inp.days_in_month)
+        # B = sum over the month's posts of base[kelas] x status factor x days / days in month (exact).
+        parts = [(p, Decimal(rules.base_by_kelas[p.kelas_jabatan]), rules.status_factor.get(p.employee_type, Decimal(1)))
+                 for p in inp.segments()]
+        b = sum((base * factor * Decimal(p.days) / Decimal(inp.days_in_month) for p, base, factor in parts), Decimal(0))
 
         absent_days = sum(1 for d in inp.attendance if d.status == "tanpa_keterangan")
         target = inp.workdays * rules.minutes_per_workday
@@ -131,8 +144,8 @@ def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
     pct = lambda x: f"{(x * 100).normalize():f}%"  # noqa: E731
     lines = [
         SlipLine(code="base", label="Basis TPP (B)", value=fmt_rp(base_amount),
-                      rule=f"kelas {inp.kelas_jabatan}: {fmt_rp(int(base_kelas))} x status {inp.employee_type} "
-                           f"{status_factor} x {inp.days_in_post}/{inp.days_in_month} hari"),
+                      rule=" + ".join(f"kelas {p.kelas_jabatan}: {fmt_rp(int(base))} x status {p.employee_type} "
+                                      f"{factor} x {p.days}/{inp.days_in_month} hari" for p, base, factor in parts)),
         SlipLine(code="productivity", label="Produktivitas (K)", value=str(k.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
                       rule=f"min({inp.approved_minutes}, {cap}) / {target} menit "
                            f"({inp.workdays} hari kerja x {rules.minutes_per_workday}, {absent_days} hari tanpa keterangan)"),

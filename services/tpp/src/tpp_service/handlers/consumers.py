@@ -34,7 +34,8 @@ def register(group: ConsumerGroup, calendar: CalendarCache, rule_sets: list[Rule
     async def on_employee(uow: UnitOfWork, e: EmployeeV1, meta: EventMeta) -> None:
         await upsert(uow.session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                                  kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type.value,
-                                                 active=e.active))
+                                                 active=e.active,
+                                                 history=[p.model_dump(mode="json") for p in e.history] or None))
 
     @group.handler(PERFORMANCE_MONTHLY)
     async def on_performance(uow: UnitOfWork, p: PerformanceMonthlyV1, meta: EventMeta) -> None:

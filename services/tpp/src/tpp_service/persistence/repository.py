@@ -21,7 +21,8 @@ def _for(stmt, column, nip: str | None):
 
 
 async def active_employees(session: AsyncSession, nip: str | None = None) -> list[Employee]:
-    stmt = _for(sa.select(Employee).where(Employee.active), Employee.nip, nip)
+    """Employees active now, and those with a personnel history (a leaver is paid their days)."""
+    stmt = _for(sa.select(Employee).where(sa.or_(Employee.active, Employee.history.is_not(None))), Employee.nip, nip)
     return list(await session.scalars(stmt.order_by(Employee.nip)))
 
 
