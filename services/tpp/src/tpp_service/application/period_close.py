@@ -46,6 +46,8 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
             kelas_jabatan=posts[-1].kelas_jabatan, employee_type=posts[-1].employee_type,
             days_in_post=sum(p.days for p in posts), days_in_month=last.day, posts=posts,
             workdays=p.workdays if p else default_workdays, approved_minutes=p.approved_minutes if p else 0,
+            approved_points=Decimal(p.approved_points) if p else Decimal(0),
+            points_productivity=Decimal(p.productivity) if p and p.productivity is not None else None,
             attendance=days, sanction_cut_percent=cut,
         )
         batch.append((e, inputs))

@@ -61,6 +61,8 @@ class TppInputs:
     attendance: list[AttendanceDay] = field(default_factory=list)
     sanction_cut_percent: Decimal = Decimal(0)
     posts: tuple[Post, ...] = ()  # empty: the whole `days_in_post` in kelas_jabatan / employee_type
+    approved_points: Decimal = Decimal(0)
+    points_productivity: Decimal | None = None  # scoring's K of a points region (performance.monthly.v1)
 
     def segments(self) -> tuple[Post, ...]:
         return self.posts or (Post(self.kelas_jabatan, self.employee_type, self.days_in_post),)
@@ -130,7 +132,10 @@ def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
         absent_days = sum(1 for d in inp.attendance if d.status == "tanpa_keterangan")
         target = inp.workdays * rules.minutes_per_workday
         cap = target - (absent_days * rules.minutes_per_workday if rules.absence_hits_productivity else 0)
-        k = Decimal(max(0, min(inp.approved_minutes, cap))) / Decimal(target) if target > 0 else Decimal(0)
+        if rules.productivity_measure == "points":  # K = min(points achieved / target, 1), priced by scoring
+            k = min(max(inp.points_productivity or Decimal(0), Decimal(0)), Decimal(1))
+        else:
+            k = Decimal(max(0, min(inp.approved_minutes, cap))) / Decimal(target) if target > 0 else Decimal(0)
 
         deduction_percent, items = discipline_deductions(rules, inp.attendance)
         d = max(Decimal(0), 1 - deduction_percent / 100)
@@ -147,8 +152,10 @@ def compute_tpp(rules: RuleSet, inp: TppInputs) -> TppResult:
                       rule=" + ".join(f"kelas {p.kelas_jabatan}: {fmt_rp(int(base))} x status {p.employee_type} "
                                       f"{factor} x {p.days}/{inp.days_in_month} hari" for p, base, factor in parts)),
         SlipLine(code="productivity", label="Produktivitas (K)", value=str(k.quantize(FACTOR_PLACES, ROUND_HALF_UP)),
-                      rule=f"min({inp.approved_minutes}, {cap}) / {target} menit "
-                           f"({inp.workdays} hari kerja x {rules.minutes_per_workday}, {absent_days} hari tanpa keterangan)"),
+                      rule=(f"poin: {inp.approved_points} poin disetujui; K dari scoring = min(poin / target, 1)"
+                            if rules.productivity_measure == "points" else
+                            f"min({inp.approved_minutes}, {cap}) / {target} menit "
+                            f"({inp.workdays} hari kerja x {rules.minutes_per_workday}, {absent_days} hari tanpa keterangan)")),
         SlipLine(code="kinerja", label="TPP kinerja", value=fmt_rp(kinerja),
                       rule=f"B x {pct(rules.kinerja_share)} x K (K eksak, ditampilkan 5 desimal), "
                            "dibulatkan ke rupiah (half-up)"),

@@ -40,6 +40,7 @@ class RuleSet:
     absent_day_percent: Decimal
     apel_missed_percent: Decimal
     leave_percent: dict[str, Decimal]
+    productivity_measure: str = "minutes"  # minutes: K from approved minutes; points: scoring's K (Jambi style)
 
     @property
     def label(self) -> str:
@@ -97,11 +98,14 @@ def parse_rule_set(raw: dict, where: str = "rule_set") -> RuleSet:
             absent_day_percent=exact(d["tanpa_keterangan_per_day"], f"{where}.deductions_percent.tanpa_keterangan_per_day"),
             apel_missed_percent=exact(d["apel_missed"], f"{where}.deductions_percent.apel_missed"),
             leave_percent={k: exact(v, f"{where}.deductions_percent.leave.{k}") for k, v in d["leave"].items()},
+            productivity_measure=raw.get("productivity_measure", "minutes"),
         )
     except KeyError as exc:
         raise RuleSetError(f"{where}.{exc.args[0]}", "missing") from None
     except (TypeError, ValueError) as exc:
         raise RuleSetError(where, str(exc)) from None
+    if rules.productivity_measure not in ("minutes", "points"):
+        raise RuleSetError(f"{where}.productivity_measure", "minutes or points")
     if rules.kinerja_share + rules.disiplin_share != 1:
         raise RuleSetError(f"{where}.kinerja_share", "kinerja_share + disiplin_share must be exactly 1")
     return rules

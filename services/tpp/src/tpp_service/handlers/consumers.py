@@ -47,7 +47,7 @@ def register(group: ConsumerGroup, calendar: CalendarCache, rule_sets: list[Rule
         await upsert(uow.session, PerformanceInput,
                      dict(nip=p.nip, period=p.period, approved_minutes=p.approved_minutes,
                           approved_points=p.approved_points, workdays=p.workdays, target_minutes=p.target_minutes,
-                          version=p.version),
+                          version=p.version, productivity=p.productivity),
                      where=lambda table, new: table.c.version < new.version)
 
     @group.handler(ATTENDANCE_RECORDED)

@@ -34,6 +34,7 @@ class PerformanceInput(Base, table=True):
     workdays: int
     target_minutes: int
     version: int
+    productivity: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 5))  # scoring's K (points regions)
 
 
 class AttendanceInput(Base, table=True):
