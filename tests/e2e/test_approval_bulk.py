@@ -69,7 +69,8 @@ async def test_a_superior_approves_a_batch_with_a_result_per_id(services, org, k
         for i in ids:  # one audit entry each
             trail = (await http.get(services.url("approval") + f"/v1/audit/activities/{i}",
                                     headers=token(org.admin, "inspektorat"))).json()
-            assert [e["action"] for e in trail] == ["approve"]
+            # (a reroute may come first: a task opened before its atasan's org record arrived waits unassigned)
+            assert [e["action"] for e in trail if e["action"] != "reroute"] == ["approve"]
         verify = (await http.get(services.url("approval") + "/v1/audit/verify", headers=token(org.admin, "inspektorat"))).json()
         assert verify["ok"] is True
 
