@@ -37,7 +37,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "uvicorn.access"):
+    for noisy in ("aiokafka", "uvicorn.access", "httpx", "httpcore"):  # httpx: a line per webhook POST
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
