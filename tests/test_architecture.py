@@ -52,6 +52,16 @@ def test_domain_imports_no_other_layer_of_its_service(service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_nothing_below_the_api_imports_it(service):
+    """application, persistence and handlers never depend on the HTTP layer."""
+    own = f"{service}_service"
+    modules = [m for layer in ("application", "persistence", "handlers")
+               for m in (package(service) / layer).rglob("*.py")]
+    bad = {str(m.relative_to(ROOT)): hits(imports(m), (f"{own}.api",)) for m in modules}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_no_service_imports_another(service):
     others = tuple(f"{s}_service" for s in SERVICES if s != service)
     bad = {str(m.relative_to(ROOT)): hits(imports(m), others) for m in (ROOT / "services" / service).rglob("*.py")}

@@ -11,6 +11,7 @@ from activity_service.api import attendance, calendar as calendar_api, org as or
 from activity_service.application.calendar import seed_defaults
 from activity_service.api.routes import router
 from activity_service.handlers.consumers import register
+from activity_service.region import load_discipline_rules
 from activity_service.persistence.evidence_store import EvidenceStore, LocalEvidenceStore
 from activity_service.persistence.reference import ReferenceCache
 from activity_service.persistence.tables import metadata
@@ -55,6 +56,8 @@ def evidence_store(settings: ActivitySettings) -> EvidenceStore:
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     app.state.evidence = evidence_store(runtime.settings)
     app.state.reference = ReferenceCache(runtime.settings.reference_cache_seconds)
+    # A bad discipline.json refuses the start, naming the value's place.
+    app.state.discipline_rules = load_discipline_rules(runtime.settings.region_config_dir)
     register(runtime.consumers, app.state.reference)
 
     async def seed_calendar() -> None:  # the shipped calendar of this year and the next, once

@@ -3,39 +3,21 @@ rule set, never from the body); admin, inspektorat, bpkad and the employee read 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
 from activity_service.api.schemas import SanctionCreate, SanctionOut
 from activity_service.application import discipline
-from activity_service.domain.discipline import DisciplineRuleSet, Sanction
+from activity_service.domain.discipline import Sanction
 from activity_service.persistence import repository as repo
-from activity_service.region import load_discipline_rules
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 
 READ_ROLES = ("admin", "inspektorat", "bpkad")
 
 
-def discipline_rules(app: FastAPI) -> list[DisciplineRuleSet]:
-    """The region's discipline rule sets, read once per process (packaged default, or
-    KINERJA_REGION_CONFIG_DIR/discipline.json)."""
-    rules = getattr(app.state, "discipline_rules", None)
-    if rules is None:
-        rules = app.state.discipline_rules = load_discipline_rules(app.state.settings.region_config_dir)
-    return rules
-
-
-@asynccontextmanager
-async def _rules_at_start(app: FastAPI) -> AsyncIterator[None]:
-    discipline_rules(app)  # a bad discipline.json refuses the start, naming the value's place
-    yield
-
-
-router = APIRouter(prefix="/v1", lifespan=_rules_at_start)
+router = APIRouter(prefix="/v1")
 
 
 def _out(s: Sanction) -> SanctionOut:
@@ -51,7 +33,7 @@ async def post_sanction(body: SanctionCreate, request: Request, key: Idempotency
     rule set in force on `start_date`; stored and published (discipline.sanctioned.v1) together.
     422 naming `nip` (unknown employee), `level`, `months` or `start_date`; 409 naming `sk_number`
     when this employee's decree is already recorded."""
-    rules = discipline_rules(request.app)
+    rules = request.app.state.discipline_rules
 
     async def write(uow):
         return _out(await discipline.record(uow, rules, nip=body.nip, sk_number=body.sk_number, level=body.level,

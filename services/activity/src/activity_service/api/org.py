@@ -72,7 +72,7 @@ async def import_org(request: Request, key: IdempotencyKeyHeader = None,
             raise FieldError("header", str(exc)) from None
         if result.errors and not dry_run:
             raise RowsRefused(result.errors)
-        summary = await org.import_rows(uow, result, today=settings.today(), dry_run=dry_run or bool(result.errors))
+        summary = await org.import_rows(uow, result.rows, today=settings.today(), dry_run=dry_run or bool(result.errors))
         return ImportResultOut(imported=0 if result.errors else summary.imported, changed=len(summary.changed),
                                dry_run=dry_run, errors=result.errors)
     try:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from pydantic import ValidationError
 
-from activity_service.domain.personnel import Acting
+from activity_service.domain.personnel import Acting, ImportRow
 from kinerja_contracts.org.v1 import EmployeeV1
 
 COLUMNS = ["nip", "name", "unit_code", "unit_name", "position", "position_kind", "eselon",
@@ -24,14 +24,6 @@ COLUMNS = ["nip", "name", "unit_code", "unit_name", "position", "position_kind",
 OPTIONAL = ["effective_from", "active", "acting_kind", "acting_for_nip", "acting_from", "acting_until"]
 ACTING = OPTIONAL[2:]
 MAX_AHEAD = timedelta(days=366)  # a transfer decree may be dated up to a year ahead
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    line: int
-    employee: EmployeeV1
-    effective_from: date | None  # None: not given
-    acting: Acting | None = None
 
 
 @dataclass

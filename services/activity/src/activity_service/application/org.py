@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from activity_service.api.org_csv import ImportResult
-from activity_service.domain.personnel import Acting, Posting, apply_acting, apply_posting, posting_on, POST_FIELDS
+from activity_service.domain.personnel import Acting, ImportRow, Posting, apply_acting, apply_posting, posting_on, POST_FIELDS
 from activity_service.persistence import personnel
 from kinerja_contracts.org.v1 import ActingV1, EmployeeV1, PostingV1
 from kinerja_contracts.topics import ORG_EMPLOYEE
@@ -38,8 +37,8 @@ def _event(nip: str, name: str, history: list[Posting], acting: list[Acting], to
                       acting=[ActingV1(**vars(a)) for a in acting])
 
 
-async def import_rows(uow: UnitOfWork, result: ImportResult, *, today: date, dry_run: bool) -> ImportSummary:
-    nips = {r.employee.nip for r in result.rows}
+async def import_rows(uow: UnitOfWork, rows: list[ImportRow], *, today: date, dry_run: bool) -> ImportSummary:
+    nips = {r.employee.nip for r in rows}
     session = uow.session
     stored = await personnel.employees(session, nips)
     histories = await personnel.postings_of(session, nips)
@@ -49,8 +48,8 @@ async def import_rows(uow: UnitOfWork, result: ImportResult, *, today: date, dry
         if not histories[nip]:
             histories[nip] = [Posting(valid_from=SINCE_EVER, **{f: getattr(e, f) for f in POST_FIELDS})]
     names = {nip: e.name for nip, e in stored.items()}
-    effective = {id(r): r.effective_from or (today if histories[r.employee.nip] else SINCE_EVER) for r in result.rows}
-    for row in sorted(result.rows, key=lambda r: (r.employee.nip, effective[id(r)])):
+    effective = {id(r): r.effective_from or (today if histories[r.employee.nip] else SINCE_EVER) for r in rows}
+    for row in sorted(rows, key=lambda r: (r.employee.nip, effective[id(r)])):
         nip = row.employee.nip
         histories[nip] = apply_posting(histories[nip], _posting(row.employee, effective[id(row)]))
         if row.acting:
@@ -65,7 +64,7 @@ async def import_rows(uow: UnitOfWork, result: ImportResult, *, today: date, dry
         await personnel.save(session, flat, {n: histories[n] for n in changed}, {n: actings[n] for n in changed},
                              datetime.now(timezone.utc))
         await uow.emit_many(ORG_EMPLOYEE, [events[n] for n in changed])
-    return ImportSummary(imported=len(result.rows), changed=changed)
+    return ImportSummary(imported=len(rows), changed=changed)
 
 
 def _differs(row, ev: EmployeeV1) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_kit.errors import InvalidField
 
 POST_FIELDS = ("unit_code", "unit_name", "position", "position_kind", "eselon", "kelas_jabatan",
@@ -30,6 +31,15 @@ class Posting:
 
     def same_post(self, other: Posting) -> bool:
         return all(getattr(self, f) == getattr(other, f) for f in POST_FIELDS)
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One valid row of an organisation import: the employee as the row states them, from when."""
+    line: int
+    employee: EmployeeV1
+    effective_from: date | None  # None: not given
+    acting: Acting | None = None
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,13 @@ async def reroute(uow: UnitOfWork, nip: str, officials: list[str], *, sla_workin
                   calendar: CalendarCache) -> int:
     """After `nip`'s personnel data changed: every open task it touches goes to the approver the
     rules now give, with an audit entry saying why; decided tasks never move. Returns the moves."""
+    tasks_ = await repo.open_tasks_touching(uow.session, nip, officials)
+    if not tasks_:
+        return 0  # most org events (an import of 20,000) touch no open task
     now = datetime.now(timezone.utc)
     due = due_at(now, sla_working_days, tz, await calendar.get(uow.session))
     moved = 0
-    for task in await repo.open_tasks_touching(uow.session, nip, officials):
+    for task in tasks_:
         route = await routing.route_for(uow.session, task.nip, task.work_date, now.astimezone(tz).date(),
                                         routing.region_chain())
         if route.assignee == task.assignee_nip:

@@ -21,7 +21,7 @@ class Employee(Base, table=True):
     kelas_jabatan: int
     employee_type: str = Field(max_length=10)
     active: bool = True
-    history: list[dict] | None = Field(default=None, sa_type=sa.JSON)  # org.employee.v1 postings, oldest first
+    history: list[dict] | None = Field(default=None, sa_type=sa.JSON(none_as_null=True))  # postings, oldest first; NULL: none
 
 
 class PerformanceInput(Base, table=True):
