@@ -10,7 +10,7 @@ bash scripts/bootstrap.sh
 export PYTHON="$ROOT/.venv/bin/python"
 
 # The test broker never touches the one `make up` runs.
-export KINERJA_RUN_DIR="$ROOT/.run/test"
+export KINERJA_RUN_DIR="${KINERJA_TEST_RUN_DIR:-$ROOT/.run/test}"
 export KINERJA_KAFKA_PORT="${KINERJA_TEST_KAFKA_PORT:-19092}"
 export KINERJA_KAFKA_CONTROLLER_PORT="${KINERJA_TEST_KAFKA_CONTROLLER_PORT:-19093}"
 # The production auth profile (SCRAM + ACLs) on a second listener, for tests/test_kafka_auth.py.

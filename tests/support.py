@@ -17,7 +17,9 @@ from aiokafka import AIOKafkaConsumer
 
 from kinerja_kit.tokens import mint
 
-SERVICES = {"activity": 18001, "scoring": 18002, "approval": 18003, "tpp": 18004, "notify": 18005}
+# Test ports; KINERJA_TEST_PORT_BASE moves them (two suites on one machine).
+_BASE = int(os.environ.get("KINERJA_TEST_PORT_BASE", "18000"))
+SERVICES = {"activity": _BASE + 1, "scoring": _BASE + 2, "approval": _BASE + 3, "tpp": _BASE + 4, "notify": _BASE + 5}
 ROOT = Path(__file__).resolve().parent.parent
 
 
