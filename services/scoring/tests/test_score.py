@@ -73,7 +73,9 @@ def test_month_counts_minutes_within_the_days_cap_and_every_point():
     s.points = Decimal("1.5")
     s.decide(Decision.approve)
     m.count(s, approved_before_that_day=300, daily_cap_minutes=450)
-    assert (m.approved_minutes, m.approved_points, m.approved_activities, m.version) == (150, Decimal("1.5"), 1, 1)
+    assert (m.approved_minutes, m.approved_points, m.approved_activities, m.version) == (150, Decimal("1.5"), 1, 0)
+    m.touch()
+    assert m.version == 1
 
 
 @pytest.mark.parametrize("status", [ScoreStatus.SCORED, ScoreStatus.REJECTED, ScoreStatus.RETURNED,

@@ -35,6 +35,17 @@ class ActivityWithdrawnV1(Event):
     reason: str | None = None
 
 
+class ScoreExplanation(Event):
+    """How an activity's number came about."""
+    rule_version: str = Field(description="region profile version and catalog version, e.g. minutes 2026.1 / LAPORAN@2026-01-01")
+    scoring_mode: str
+    standard_value: Decimal = Field(description="standard minutes or points per unit of volume")
+    volume: int = Field(ge=0, description="volume credited (after the daily maximum volume)")
+    weight: Decimal = Field(description="position-kind weight (points mode; 1 in minutes mode)")
+    caps: list[str] = Field(default_factory=list, description="caps applied, in words")
+    formula: str
+
+
 class ActivityScoredV1(Event):
     activity_id: uuid.UUID
     nip: NIP
@@ -46,3 +57,4 @@ class ActivityScoredV1(Event):
     catalog_effective_from: date
     revision: int = 0
     scored_at: datetime
+    explanation: ScoreExplanation | None = None

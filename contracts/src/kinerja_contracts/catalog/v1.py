@@ -25,6 +25,8 @@ class ActivityTypeV1(Event):
     unit: ScoringUnit
     standard_minutes: int | None = Field(default=None, ge=1, description="minutes per unit of volume")
     points: Decimal | None = Field(default=None, ge=0, description="points per unit of volume")
+    output_unit: str | None = Field(default=None, max_length=40, description="satuan hasil, e.g. surat, dokumen")
+    max_daily_volume: int | None = Field(default=None, ge=1, description="volume credited per employee per day at most")
     evidence_required: bool = False
     allowed_position_kinds: list[str] = Field(default_factory=list, description="empty = all")
     effective_from: date

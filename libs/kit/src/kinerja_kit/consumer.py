@@ -116,6 +116,7 @@ class ConsumerGroup:
         self.error_attempts = error_attempts
         self.wait_budget_seconds = wait_budget_seconds
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {}
+        self.publish_dead_letters = True  # False in a rebuild: they were sent the first time
         self._retries: dict[tuple[str, int, int], _Retry] = {}
         self._resume_at: dict[TopicPartition, asyncio.TimerHandle] = {}
 
@@ -331,8 +332,9 @@ class ConsumerGroup:
                 envelope.DLQ_ORIGINAL_OFFSET: str(r.offset),
                 envelope.DLQ_CONSUMER_GROUP: self.group,
             }
-            futures.append(await self.broker.publish(r.value, topic=dlq_topic(r.topic), key=r.key,
-                                                     headers=dlq_headers, no_confirm=True))
+            if self.publish_dead_letters:
+                futures.append(await self.broker.publish(r.value, topic=dlq_topic(r.topic), key=r.key,
+                                                         headers=dlq_headers, no_confirm=True))
         if futures:
             await asyncio.gather(*futures)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from pydantic import Field
 
 from kinerja_contracts.topics import CATALOG_ACTIVITY_TYPE
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
+from scoring_service.api.catalog import router as catalog_router
 from scoring_service.api.routes import router
 from scoring_service.handlers.consumers import register
 from scoring_service.persistence import repository as repo
@@ -31,15 +33,21 @@ async def seed_catalog(runtime: ServiceRuntime, region: RegionConfig) -> int:
     return changed
 
 
+class ScoringSettings(ServiceSettings):
+    profile: str = Field(default="minutes", description="KINERJA_SCORING_PROFILE: the packaged region profile, "
+                         "minutes (DKI/Surabaya) or points (Jambi); KINERJA_REGION_CONFIG_DIR overrides it")
+
+
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
-    region = load_region(runtime.settings.region_config_dir)
+    region = load_region(runtime.settings.region_config_dir, runtime.settings.profile)
     app.state.calendar = CalendarCache(metadata)
     register(runtime.consumers, region, app.state.calendar)
     runtime.on_migrated.append(lambda: seed_catalog(runtime, region))
     app.state.region = region
 
 
-SERVICE = ServiceSpec(name="scoring", port=8002, settings=ServiceSettings, metadata=metadata, routers=[router], wire=wire)
+SERVICE = ServiceSpec(name="scoring", port=8002, settings=ScoringSettings, metadata=metadata,
+                      routers=[catalog_router, router], wire=wire)
 load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":

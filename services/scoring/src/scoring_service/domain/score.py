@@ -79,7 +79,7 @@ class Score:
 
 @dataclass
 class Month:
-    """One employee's approved work in one month; `version` grows with every change."""
+    """One employee's approved work in one month; `version` grows with every published change."""
     nip: str
     period: str
     approved_minutes: int = 0
@@ -94,4 +94,7 @@ class Month:
         self.approved_minutes += credit_within_cap(approved_before_that_day, score.minutes, daily_cap_minutes)
         self.approved_points = Decimal(self.approved_points) + Decimal(score.points)
         self.approved_activities += 1
+
+    def touch(self) -> None:
+        """A change to publish: the next version of this (nip, period)."""
         self.version += 1

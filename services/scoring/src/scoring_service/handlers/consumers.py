@@ -1,12 +1,16 @@
-"""Consumed topics: org data, activities to price, and decisions to count."""
+"""Consumed topics: org data, the catalog (its own, so a rebuild restores it), attendance,
+activities to price, and decisions to count."""
 
 from __future__ import annotations
 
 from kinerja_contracts.activity.v1 import ActivityRevisedV1, ActivitySubmittedV1, ActivityWithdrawnV1
 from kinerja_contracts.approval.v1 import ApprovalDecidedV1
+from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
+from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.topics import (
-    ACTIVITY_REVISED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN, APPROVAL_DECIDED, ORG_EMPLOYEE,
+    ACTIVITY_REVISED, ACTIVITY_SUBMITTED, ACTIVITY_WITHDRAWN, APPROVAL_DECIDED, ATTENDANCE_RECORDED,
+    CATALOG_ACTIVITY_TYPE, ORG_EMPLOYEE,
 )
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
@@ -23,17 +27,25 @@ def register(group: ConsumerGroup, region: RegionConfig, calendar: CalendarCache
     async def on_employee(uow: UnitOfWork, event: EmployeeV1, meta: EventMeta) -> None:
         await repo.upsert_employee(uow.session, event)
 
+    @group.handler(CATALOG_ACTIVITY_TYPE)
+    async def on_catalog(uow: UnitOfWork, event: ActivityTypeV1, meta: EventMeta) -> None:
+        await repo.upsert_catalog(uow.session, event)  # written by the API already; a no-op then
+
+    @group.handler(ATTENDANCE_RECORDED)
+    async def on_attendance(uow: UnitOfWork, event: AttendanceRecordedV1, meta: EventMeta) -> None:
+        await scoring.record_attendance(uow, event, region, calendar)
+
     @group.handler(ACTIVITY_SUBMITTED)
     async def on_submitted(uow: UnitOfWork, event: ActivitySubmittedV1, meta: EventMeta) -> None:
-        await scoring.price(uow, event, 0)
+        await scoring.price(uow, event, 0, region, calendar)
 
     @group.handler(ACTIVITY_REVISED)
     async def on_revised(uow: UnitOfWork, event: ActivityRevisedV1, meta: EventMeta) -> None:
-        await scoring.price(uow, event, event.revision)
+        await scoring.price(uow, event, event.revision, region, calendar)
 
     @group.handler(ACTIVITY_WITHDRAWN)
     async def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawnV1, meta: EventMeta) -> None:
-        await scoring.withdraw(uow, str(event.activity_id))
+        await scoring.withdraw(uow, str(event.activity_id), region, calendar)
 
     @group.handler(APPROVAL_DECIDED)
     async def on_decided(uow: UnitOfWork, event: ApprovalDecidedV1, meta: EventMeta) -> None:

@@ -13,7 +13,9 @@ from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_kit.persistence import upsert, values_of
 from scoring_service.domain.score import Month, Score, ScoreStatus
 from scoring_service.domain.scoring import CatalogType
-from scoring_service.persistence.tables import CatalogEntry, Employee, MonthRow, ScoreRow
+from scoring_service.persistence.tables import AttendanceDay, CatalogEntry, Employee, MonthRow, ScoreRow
+
+LIVE = (ScoreStatus.SCORED.value, ScoreStatus.APPROVED.value)
 
 
 async def upsert_catalog(session: AsyncSession, t: ActivityTypeV1) -> bool:
@@ -25,7 +27,18 @@ async def upsert_catalog(session: AsyncSession, t: ActivityTypeV1) -> bool:
 
 async def catalog_versions(session: AsyncSession, code: str) -> list[CatalogType]:
     rows = await session.scalars(sa.select(CatalogEntry).where(CatalogEntry.code == code, CatalogEntry.active))
-    return [CatalogType(r.code, r.unit, r.standard_minutes, r.points, r.effective_from) for r in rows]
+    return [CatalogType(r.code, r.unit, r.standard_minutes, r.points, r.effective_from, r.max_daily_volume)
+            for r in rows]
+
+
+async def catalog_history(session: AsyncSession, code: str) -> list[CatalogEntry]:
+    """Every version of one type, oldest first (inactive ones included)."""
+    return list((await session.scalars(
+        sa.select(CatalogEntry).where(CatalogEntry.code == code).order_by(CatalogEntry.effective_from))).all())
+
+
+async def get_catalog_version(session: AsyncSession, code: str, effective_from: date) -> CatalogEntry | None:
+    return await session.get(CatalogEntry, (code, effective_from))
 
 
 async def current_catalog(session: AsyncSession, today: date) -> list[CatalogEntry]:
@@ -58,14 +71,32 @@ async def approved_minutes_on(session: AsyncSession, nip: str, work_date: date, 
     return int(total or 0)
 
 
+async def volume_on(session: AsyncSession, nip: str, work_date: date, type_code: str, exclude_activity: str) -> int:
+    """Volume of the employee's other live entries of one type on one day (the daily maximum)."""
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ScoreRow.credited_volume), 0)).where(
+            ScoreRow.nip == nip, ScoreRow.work_date == work_date, ScoreRow.type_code == type_code,
+            ScoreRow.status.in_(LIVE), ScoreRow.activity_id != exclude_activity,
+        )
+    )
+    return int(total or 0)
+
+
 async def get_score(session: AsyncSession, activity_id: str, *, lock: bool = False) -> Score | None:
     stmt = sa.select(ScoreRow).where(ScoreRow.activity_id == activity_id).execution_options(populate_existing=True)
     row = (await session.scalars(stmt.with_for_update() if lock else stmt)).first()
-    return Score(**{**row.model_dump(), "status": ScoreStatus(row.status)}) if row else None
+    if row is None:
+        return None
+    data = row.model_dump(exclude={"credited_volume", "explanation"})
+    return Score(**{**data, "status": ScoreStatus(row.status)})
 
 
-async def save_score(session: AsyncSession, score: Score) -> None:
-    await upsert(session, ScoreRow, values_of(score))
+async def save_score(session: AsyncSession, score: Score, *, credited_volume: int | None = None,
+                     explanation: dict | None = None) -> None:
+    values = values_of(score)
+    if credited_volume is not None:
+        values |= {"credited_volume": credited_volume, "explanation": explanation}
+    await upsert(session, ScoreRow, values)
 
 
 async def month_for_update(session: AsyncSession, nip: str, period: str) -> Month:
@@ -77,8 +108,41 @@ async def month_for_update(session: AsyncSession, nip: str, period: str) -> Mont
                  version=row.version)
 
 
-async def save_month(session: AsyncSession, month: Month, now: datetime) -> None:
-    await upsert(session, MonthRow, values_of(month) | {"updated_at": now})
+async def save_month(session: AsyncSession, month: Month, now: datetime, *, productivity: Decimal | None = None,
+                     blended: Decimal | None = None) -> None:
+    values = values_of(month) | {"updated_at": now}
+    if productivity is not None:
+        values |= {"productivity": productivity, "blended_productivity": blended}
+    await upsert(session, MonthRow, values)
+
+
+async def record_attendance(session: AsyncSession, nip: str, work_date: date, status: str) -> bool:
+    """Store a day's status; True when it changed whether the day is an unexcused absence."""
+    before = await session.get(AttendanceDay, (nip, work_date))
+    was = before is not None and before.status == UNEXCUSED
+    await upsert(session, AttendanceDay, dict(nip=nip, work_date=work_date, status=status))
+    return was != (status == UNEXCUSED)
+
+
+UNEXCUSED = "tanpa_keterangan"
+
+
+async def unexcused_absences(session: AsyncSession, nip: str, first: date, last: date) -> int:
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(AttendanceDay).where(
+        AttendanceDay.nip == nip, AttendanceDay.work_date >= first, AttendanceDay.work_date <= last,
+        AttendanceDay.status == UNEXCUSED)) or 0)
+
+
+async def subordinates_k(session: AsyncSession, supervisor_nip: str, period: str) -> list[Decimal]:
+    """K (after the absence cap) of each active direct subordinate in the month; 0 without work."""
+    rows = await session.execute(
+        sa.select(sa.func.coalesce(MonthRow.productivity, 0))
+        .select_from(Employee)
+        .outerjoin(MonthRow, sa.and_(MonthRow.nip == Employee.nip, MonthRow.period == period))
+        .where(Employee.supervisor_nip == supervisor_nip, Employee.active, Employee.nip != supervisor_nip)
+        .order_by(Employee.nip)
+    )
+    return [Decimal(k) for (k,) in rows]
 
 
 async def get_monthly(session: AsyncSession, nip: str, period: str) -> MonthRow | None:
@@ -92,3 +156,11 @@ async def status_counts(session: AsyncSession, nip: str, first: date, last: date
         ).group_by(ScoreRow.status)
     )
     return {status: n for status, n in rows}
+
+
+async def scores_in(session: AsyncSession, nip: str, period: str) -> list[ScoreRow]:
+    first = date(*map(int, period.split("-")), 1)
+    last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return list((await session.scalars(sa.select(ScoreRow).where(
+        ScoreRow.nip == nip, ScoreRow.work_date >= first, ScoreRow.work_date < last,
+    ).order_by(ScoreRow.work_date, ScoreRow.scored_at))).all())

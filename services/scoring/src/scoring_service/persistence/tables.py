@@ -22,6 +22,8 @@ class CatalogEntry(Base, table=True):
     unit: str = Field(max_length=10)
     standard_minutes: int | None = None
     points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
+    output_unit: str | None = Field(default=None, max_length=40)
+    max_daily_volume: int | None = None
     evidence_required: bool = False
     allowed_position_kinds: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     active: bool = True
@@ -50,6 +52,8 @@ class ScoreRow(Base, table=True):
     points: Decimal = Field(sa_type=sa.Numeric(12, 4))
     status: str = Field(max_length=20)
     scored_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    credited_volume: int = 0  # the volume that counts (after the type's daily maximum)
+    explanation: dict | None = Field(default=None, sa_type=sa.JSON)
 
 
 class MonthRow(Base, table=True):
@@ -60,5 +64,15 @@ class MonthRow(Base, table=True):
     approved_points: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(14, 4))
     approved_activities: int = 0
     version: int = 0
+    productivity: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(7, 5))  # K after the absence cap
+    blended_productivity: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(7, 5))
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
+
+
+class AttendanceDay(Base, table=True):
+    """A day's attendance status (attendance.recorded.v1): unexcused absences lower the cap."""
+    __tablename__ = "attendance_days"
+    nip: str = Field(primary_key=True, max_length=18)
+    work_date: date = Field(primary_key=True)
+    status: str = Field(max_length=30)

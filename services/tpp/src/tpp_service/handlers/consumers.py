@@ -47,7 +47,9 @@ def register(group: ConsumerGroup, calendar: CalendarCache, rule_sets: list[Rule
         await upsert(uow.session, PerformanceInput,
                      dict(nip=p.nip, period=p.period, approved_minutes=p.approved_minutes,
                           approved_points=p.approved_points, workdays=p.workdays, target_minutes=p.target_minutes,
-                          version=p.version, productivity=p.productivity),
+                          version=p.version,
+                          # a points region pays scoring's K, blended for a structural official where the region blends
+                          productivity=p.blended_productivity if p.blended_productivity is not None else p.productivity),
                      where=lambda table, new: table.c.version < new.version)
 
     @group.handler(ATTENDANCE_RECORDED)
