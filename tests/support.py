@@ -63,16 +63,18 @@ def token(nip: str, *roles: str, **kw) -> dict[str, str]:
 class ServiceProcesses:
     """The five services as real processes (their own entry points) on test ports."""
 
-    def __init__(self, kafka: str, database_urls: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, kafka: str, database_urls: dict[str, str], log_dir: Path, *,
+                 ports: dict[str, int] | None = None, env: dict[str, str] | None = None) -> None:
         self.kafka, self.database_urls, self.log_dir = kafka, database_urls, log_dir
+        self.ports, self.env = ports or SERVICES, env or {}
         self.procs: dict[str, subprocess.Popen] = {}
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{SERVICES[service]}"
+        return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, only: str | None = None, env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name, port in SERVICES.items():
+        for name, port in self.ports.items():
             if only and name != only:
                 continue
             env = {
@@ -82,6 +84,7 @@ class ServiceProcesses:
                 f"KINERJA_{name.upper()}_HTTP_PORT": str(port),
                 "KINERJA_OUTBOX_POLL_SECONDS": "0.2",
                 "KINERJA_LAG_SAMPLE_SECONDS": "2",
+                **self.env,
                 **(env or {}),
             }
             log = open(self.log_dir / f"{name}.log", "ab" if only else "wb")  # a restart appends
@@ -90,7 +93,7 @@ class ServiceProcesses:
 
     async def wait_ready(self, timeout: float = 90.0, only: str | None = None) -> None:
         async with httpx.AsyncClient() as client:
-            for name in [only] if only else SERVICES:
+            for name in [only] if only else self.ports:
                 async def ready() -> bool:
                     if self.procs[name].poll() is not None:
                         raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}")

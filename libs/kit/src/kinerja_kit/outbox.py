@@ -59,17 +59,21 @@ class UnitOfWork:
         """Queue `event` for `topic`; returns its event id. Key defaults to the registry's key field."""
         return (await self.emit_many(topic, [event], key=key))[0]
 
-    async def emit_many(self, topic: str, events: list[BaseModel], *, key: str | None = None) -> list[str]:
-        """Queue several events for `topic` with one multi-row insert; returns their event ids."""
+    async def emit_many(self, topic: str, events: list[BaseModel], *, key: str | None = None,
+                        event_ids: list[str] | None = None, occurred_at: datetime | None = None) -> list[str]:
+        """Queue several events for `topic` with one multi-row insert; returns their event ids.
+        `event_ids` (one per event) makes them deterministic, e.g. a re-run that must publish the
+        same records (with `occurred_at`); by default each is a new UUID, occurring now."""
         topic_spec = spec(topic)
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # W3C traceparent of the request or message that caused them
         rows = []
-        for event in events:
+        for i, event in enumerate(events):
             if not isinstance(event, topic_spec.model):
                 raise TypeError(f"{topic} carries {topic_spec.model.__name__}, not {type(event).__name__}")
             headers = make_headers(event_type=topic_spec.event_type, schema_version=topic_spec.schema_version,
-                                   producer=self.producer, correlation_id=self.correlation_id)
+                                   producer=self.producer, correlation_id=self.correlation_id,
+                                   event_id=event_ids[i] if event_ids else None, occurred_at=occurred_at)
             headers.update(carrier)
             rows.append({"topic": topic, "key": key if key is not None else str(getattr(event, topic_spec.key)),
                          "payload": event.model_dump_json(), "headers": headers})

@@ -4,6 +4,7 @@ store the computations and publish the payroll events in one transaction."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -12,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
-from kinerja_contracts.tpp.v1 import BreakdownLine, TppComputedV1, TppPeriodClosedV1
+from kinerja_contracts.tpp.v1 import (
+    BreakdownLine, ComponentChange, DeductionItem, OpdTotal, TppComputedV1, TppPeriodClosedV1,
+)
+from kinerja_kit.errors import InvalidField
 from kinerja_kit.outbox import UnitOfWork
 from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
 from tpp_service.domain.period import Period, PeriodStatus, month_bounds
@@ -31,6 +35,8 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
     perf = await repo.performance_by_nip(session, period, only_nip)
     attendance = await repo.attendance_by_nip(session, first, last, only_nip)
     sanctions = await repo.sanctions_by_nip(session, first, last, only_nip)
+    escalated = await repo.escalations_by_nip(session, period, only_nip)
+    absent_in_year = await repo.unexcused_in_year(session, first.replace(month=1), last, only_nip)
     default_workdays = work_calendar.working_days(first, last)  # no approved work: scoring sent no month
     batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
@@ -49,6 +55,7 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
             approved_points=Decimal(p.approved_points) if p else Decimal(0),
             points_productivity=Decimal(p.productivity) if p and p.productivity is not None else None,
             attendance=days, sanction_cut_percent=cut,
+            unexcused_absences_in_year=absent_in_year.get(e.nip, 0), escalated_tasks=escalated.get(e.nip, 0),
         )
         batch.append((e, inputs))
     results = await asyncio.to_thread(lambda: [(e, compute_tpp(rules, i)) for e, i in batch])
@@ -64,6 +71,13 @@ def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleS
         total_amount=r.total_amount, productivity=r.productivity, discipline_factor=r.discipline_factor,
         rule_set=rules.label, computed_at=now,
         breakdown=[BreakdownLine(code=b.code, label=b.label, value=b.value, rule=b.rule) for b in r.breakdown],
+        disiplin_full_amount=r.disiplin_full_amount,
+        deduction_items=[DeductionItem(kind=kind, code=d.code, label=d.label, count=d.count, percent=d.percent,
+                                       amount=d.amount, rule=d.rule)
+                         for kind, items in (("attendance", r.attendance_deductions), ("cut", r.cuts)) for d in items],
+        gross_amount=r.gross_amount, bpjs_amount=r.bpjs_amount, pph21_amount=r.pph21_amount,
+        pph21_borne_amount=r.pph21_borne_amount, pph21_mode=r.pph21_mode, ter_category=r.ter_category,
+        ter_percent=r.ter_percent, net_amount=r.net_amount, payment_note=r.reason,
     )
 
 
@@ -71,6 +85,9 @@ def to_row(ev: TppComputedV1) -> dict:
     """The computations-table row of one event (a plain dict: bulk inserts of 20k rows stay fast)."""
     data = ev.model_dump(mode="python")
     data["breakdown"] = [dict(b) for b in data["breakdown"]]
+    data["changes"] = [dict(c) for c in data["changes"]]
+    data["deduction_items"] = [{**d, "percent": None if d["percent"] is None else str(d["percent"])}
+                               for d in data["deduction_items"]]
     return data
 
 
@@ -78,56 +95,140 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar, closed_by: str, *,
-                today: date, allow_early: bool = False) -> Period:
-    """Close `period`: store every active employee's computation (revision 1) and queue
-    tpp.computed.v1 for each and tpp.period.closed.v1, all in the caller's transaction."""
-    if uow.db.is_postgres:  # two admins closing at once: the second waits, then sees it closed
-        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("tpp-close:" + period))))
+NAMESPACE = uuid.UUID("6b1f7c5e-2d4a-4c1e-9a57-5f0b7e1d2c3a")
+
+
+def record_id(period: str, nip: str, revision: int) -> str:
+    """The event id of one employee's slip revision: the same on every re-run of the close."""
+    return str(uuid.uuid5(NAMESPACE, f"tpp.computed/{period}/{nip}/{revision}"))
+
+
+def close_lock(period: str):
+    return sa.func.hashtext("tpp-close:" + period)
+
+
+async def hold_inputs(uow: UnitOfWork, period: str) -> None:
+    """An input for `period` waits while its close runs (PostgreSQL), so it is either in the
+    close's snapshot or sees the period closed and becomes a pending revision: never lost."""
+    if uow.db.is_postgres:
+        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(close_lock(period))))
+
+
+async def cutoff(uow: UnitOfWork, period: str, *, today: date, allow_early: bool = False) -> Period:
+    """open -> cutoff: fix the instant the close's records carry (committed on its own, so a close
+    re-run after a crash publishes the same bytes)."""
     state = await repo.get_period(uow.session, period, lock=True)
-    state.check_closable(today=today, allow_early=allow_early)
-    rules, results = await compute_all(uow.session, period, rule_sets, work_calendar)
-    now = utcnow()
-    events = [to_event(employee, result, period, 1, rules, now) for employee, result in results]
-    if events:
-        await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
-    await uow.emit_many(TPP_COMPUTED, events)
-    state.close(employee_count=len(events), total_amount=sum(ev.total_amount for ev in events),
-                closed_by=closed_by, now=now)
-    await repo.save_period(uow.session, state)
-    await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
-        period=period, revision=state.revision, employee_count=state.employee_count,
-        total_amount=state.total_amount, closed_by=closed_by, closed_at=now))
+    if state.cutoff(today=today, allow_early=allow_early, now=utcnow()):
+        await repo.save_period(uow.session, state)
     return state
 
 
+async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar, closed_by: str, *,
+                today: date, allow_early: bool = False, fault_hold_seconds: float = 0.0) -> Period:
+    """Close `period` (after its cutoff): store every employee's computation (revision 1) and queue
+    tpp.computed.v1 for each, then the manifest tpp.period.closed.v1 (counts and control totals
+    per OPD) last, all in the caller's transaction: a crash publishes nothing, a re-run the same
+    records (ids from (period, nip, revision), `computed_at` = the cutoff instant)."""
+    if uow.db.is_postgres:  # two admins closing at once: the second waits, then sees it closed
+        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(close_lock(period))))
+    state = await repo.get_period(uow.session, period, lock=True)
+    state.check_closable(today=today, allow_early=allow_early)
+    at = state.cutoff_at or utcnow()
+    rules, results = await compute_all(uow.session, period, rule_sets, work_calendar)
+    events = [to_event(employee, result, period, 1, rules, at) for employee, result in results]
+    if events:
+        await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
+    await uow.emit_many(TPP_COMPUTED, events, event_ids=[record_id(period, ev.nip, 1) for ev in events],
+                        occurred_at=at)
+    if fault_hold_seconds:  # test-only fault hook: a kill here must publish nothing
+        await asyncio.sleep(fault_hold_seconds)
+    state.close(employee_count=len(events), total_amount=sum(ev.total_amount for ev in events),
+                closed_by=closed_by, now=utcnow())
+    await repo.save_period(uow.session, state)
+    await repo.clear_pending(uow.session, period)  # all in this revision
+    await emit_manifest(uow, state, opd_totals(events))
+    return state
+
+
+def opd_totals(events: list[TppComputedV1]) -> list[OpdTotal]:
+    by_unit: dict[str, list[TppComputedV1]] = {}
+    for ev in events:
+        by_unit.setdefault(ev.unit_code, []).append(ev)
+    return [OpdTotal(unit_code=u, employee_count=len(evs), **{f: sum(getattr(e, f) for e in evs) for f in TOTALS})
+            for u, evs in sorted(by_unit.items())]
+
+
+TOTALS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "bpjs_amount",
+          "pph21_amount", "net_amount")
+
+
+async def emit_manifest(uow: UnitOfWork, state: Period, totals: list[OpdTotal]) -> None:
+    """tpp.period.closed.v1 of the period's current revision, written after its records."""
+    await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
+        period=state.period, revision=state.revision, employee_count=state.employee_count,
+        total_amount=state.total_amount, closed_by=state.closed_by, closed_at=state.closed_at,
+        cutoff_at=state.cutoff_at, opd_totals=totals))
+
+
+def changes_between(before: Computation | None, after: TppComputedV1) -> list[ComponentChange]:
+    if before is None:
+        return [ComponentChange(component=f, before="0", after=str(getattr(after, f)),
+                                difference=str(getattr(after, f))) for f in AMOUNTS]
+    return [ComponentChange(component=f, before=str(getattr(before, f)), after=str(getattr(after, f)),
+                            difference=str(getattr(after, f) - getattr(before, f)))
+            for f in AMOUNTS if getattr(before, f) != getattr(after, f)]
+
+
 async def revise_employee(uow: UnitOfWork, period: str, nip: str, rule_sets: list[RuleSet],
-                          work_calendar: WorkCalendar) -> TppComputedV1 | None:
-    """A correction to a closed period's input (e.g. e-Absen sent with ?correction=true): compute
-    the employee again; when an amount changed, store and publish revision n + 1 of the slip and
-    the period's new totals (tpp.period.closed.v1, next revision). None when nothing changed."""
+                          work_calendar: WorkCalendar, *, reason: str = "koreksi kehadiran (e-Absen)",
+                          publish_totals: bool = True) -> TppComputedV1 | None:
+    """A correction to a closed period's input: compute the employee again; when an amount changed,
+    store and publish revision n + 1 of the slip with the difference per component and the reason,
+    and the period's new totals (tpp.period.closed.v1, next revision). None when nothing changed."""
     state = await repo.get_period(uow.session, period, lock=True)
     if state.status != PeriodStatus.CLOSED:
         return None
+    await repo.clear_pending(uow.session, period, nip)
     latest = await repo.latest_computation(uow.session, period, nip)
     rules, results = await compute_all(uow.session, period, rule_sets, work_calendar, only_nip=nip)
     if not results:
         return None
     employee, result = results[0]
-    now = utcnow()
-    ev = to_event(employee, result, period, (latest.revision if latest else 0) + 1, rules, now)
-    if latest is not None and all(getattr(latest, f) == getattr(ev, f) for f in AMOUNTS):
+    revision = (latest.revision if latest else 0) + 1
+    ev = to_event(employee, result, period, revision, rules, utcnow())
+    changes = changes_between(latest, ev)
+    if latest is not None and not changes:
         return None
+    ev = ev.model_copy(update={"reason": reason, "changes": changes})
     await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev)])
-    await uow.emit(TPP_COMPUTED, ev)
+    await uow.emit_many(TPP_COMPUTED, [ev], event_ids=[record_id(period, nip, revision)])
     state.revise(employee_count=state.employee_count + (latest is None),
                  total_amount=state.total_amount - (latest.total_amount if latest else 0) + ev.total_amount)
     await repo.save_period(uow.session, state)
-    await uow.emit(TPP_PERIOD_CLOSED, TppPeriodClosedV1(
-        period=period, revision=state.revision, employee_count=state.employee_count,
-        total_amount=state.total_amount, closed_by=state.closed_by, closed_at=state.closed_at))
+    if publish_totals:
+        await emit_manifest(uow, state, await repo.opd_totals(uow.session, period))
     return ev
 
 
-AMOUNTS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "productivity",
-           "discipline_factor")
+async def recompute(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar
+                    ) -> tuple[list[TppComputedV1], list[str]]:
+    """Publish the pending revisions of a closed period (inputs that arrived after its close):
+    the revised slips, then one manifest. Returns (revised, unchanged NIPs)."""
+    if uow.db.is_postgres:
+        await uow.session.execute(sa.select(sa.func.pg_advisory_xact_lock(close_lock(period))))
+    state = await repo.get_period(uow.session, period, lock=True)
+    if state.status != PeriodStatus.CLOSED:
+        raise InvalidField("period", f"{period} is not closed: nothing to recompute")
+    revised, unchanged = [], []
+    for pending in await repo.pending(uow.session, period):
+        ev = await revise_employee(uow, period, pending.nip, rule_sets, work_calendar, reason=pending.reason,
+                                   publish_totals=False)
+        (revised.append(ev) if ev else unchanged.append(pending.nip))
+    if revised:
+        state = await repo.get_period(uow.session, period)
+        await emit_manifest(uow, state, await repo.opd_totals(uow.session, period))
+    return revised, unchanged
+
+
+AMOUNTS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "bpjs_amount",
+           "pph21_amount", "net_amount", "productivity", "discipline_factor")

@@ -1,8 +1,11 @@
 """A TPP period (one month) and its lifecycle (DOMAIN.md, TPP). Pure.
 
-    open ──close──▶ closed (revision 1) ──revise──▶ closed (revision 2, 3, …: corrections)
+    open ──cutoff──▶ cutoff ──close──▶ closed (revision 1) ──revise──▶ closed (revision 2, 3, …)
+      └────────────close (its own cutoff first)───┘
 
-A month may be closed once it has ended, or earlier when the admin says so (e.g. December)."""
+The cutoff fixes the instant the close's records carry (`computed_at`), so a close re-run after a
+crash publishes the same bytes. A month may be closed once it has ended, or earlier when the
+admin says so (e.g. December)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from kinerja_kit.errors import InvalidField, TransitionRefused
 
 class PeriodStatus(StrEnum):
     OPEN = "open"
+    CUTOFF = "cutoff"
     CLOSED = "closed"
 
 
@@ -33,6 +37,7 @@ class Period:
     total_amount: int = 0
     closed_at: datetime | None = None
     closed_by: str | None = None
+    cutoff_at: datetime | None = None
 
     @property
     def first_day(self) -> date:
@@ -51,10 +56,19 @@ class Period:
         if self.status == PeriodStatus.CLOSED:
             raise TransitionRefused(f"period {self.period}", self.status, "close")
 
+    def cutoff(self, *, today: date, allow_early: bool, now: datetime) -> bool:
+        """Freeze the close's instant (once; True when this call did it)."""
+        self.check_closable(today=today, allow_early=allow_early)
+        if self.status == PeriodStatus.CUTOFF:
+            return False
+        self.status, self.cutoff_at = PeriodStatus.CUTOFF, now
+        return True
+
     def close(self, *, employee_count: int, total_amount: int, closed_by: str, now: datetime) -> None:
         if self.status == PeriodStatus.CLOSED:
             raise TransitionRefused(f"period {self.period}", self.status, "close")
         self.status, self.revision = PeriodStatus.CLOSED, 1
+        self.cutoff_at = self.cutoff_at or now
         self.employee_count, self.total_amount, self.closed_at, self.closed_by = employee_count, total_amount, now, closed_by
 
     def revise(self, *, employee_count: int, total_amount: int) -> int:

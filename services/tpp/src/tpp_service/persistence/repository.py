@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_kit.persistence import upsert, values_of
 from tpp_service.domain.period import Period, PeriodStatus
+from kinerja_contracts.tpp.v1 import OpdTotal
 from tpp_service.persistence.tables import (
-    AttendanceInput, Computation, Employee, PerformanceInput, PeriodRow, SanctionInput,
+    AttendanceInput, Computation, Employee, PendingRevision, PerformanceInput, PeriodRow, SanctionInput, SlaInput,
 )
 
 
@@ -52,6 +53,22 @@ async def sanctions_by_nip(session: AsyncSession, first: date, last: date,
     return out
 
 
+async def escalations_by_nip(session: AsyncSession, period: str, nip: str | None = None) -> dict[str, int]:
+    """Tasks each approver let escalate in the month (the optional unvalidated_penalty)."""
+    rows = await session.execute(_for(sa.select(SlaInput.nip, SlaInput.escalated_count)
+                                      .where(SlaInput.period == period), SlaInput.nip, nip))
+    return dict(rows.all())
+
+
+async def unexcused_in_year(session: AsyncSession, first: date, last: date, nip: str | None = None) -> dict[str, int]:
+    """Days tanpa keterangan from `first` (1 January) to `last` per employee (PP 94/2021)."""
+    rows = await session.execute(_for(
+        sa.select(AttendanceInput.nip, sa.func.count()).where(
+            AttendanceInput.work_date >= first, AttendanceInput.work_date <= last,
+            AttendanceInput.status == "tanpa_keterangan").group_by(AttendanceInput.nip), AttendanceInput.nip, nip))
+    return dict(rows.all())
+
+
 async def get_period(session: AsyncSession, period: str, *, lock: bool = False) -> Period:
     """The period's state; a month never closed has no row and is open."""
     row = await session.get(PeriodRow, period, with_for_update=lock, populate_existing=True)
@@ -68,3 +85,53 @@ async def latest_computation(session: AsyncSession, period: str, nip: str) -> Co
     return (await session.scalars(
         sa.select(Computation).where(Computation.period == period, Computation.nip == nip)
         .order_by(Computation.revision.desc()).limit(1))).first()
+
+
+async def computations(session: AsyncSession, period: str, nip: str) -> list[Computation]:
+    """Every revision of one employee's slip, oldest first."""
+    return list(await session.scalars(sa.select(Computation).where(
+        Computation.period == period, Computation.nip == nip).order_by(Computation.revision)))
+
+
+def _latest_per_employee(period: str):
+    latest = (sa.select(Computation.nip, sa.func.max(Computation.revision).label("revision"))
+              .where(Computation.period == period).group_by(Computation.nip).subquery())
+    return sa.select(Computation).join(latest, sa.and_(Computation.nip == latest.c.nip,
+                                                      Computation.revision == latest.c.revision)).where(
+        Computation.period == period)
+
+
+async def latest_computations(session: AsyncSession, period: str) -> list[Computation]:
+    """The slip in force of every employee of a closed period (their latest revision), by unit and NIP."""
+    return list(await session.scalars(_latest_per_employee(period).order_by(Computation.unit_code, Computation.nip)))
+
+
+async def opd_totals(session: AsyncSession, period: str) -> list[OpdTotal]:
+    latest = _latest_per_employee(period).subquery()
+    fields = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "bpjs_amount",
+              "pph21_amount", "net_amount")
+    rows = await session.execute(sa.select(
+        latest.c.unit_code, sa.func.count(), *(sa.func.coalesce(sa.func.sum(latest.c[f]), 0) for f in fields))
+        .group_by(latest.c.unit_code).order_by(latest.c.unit_code))
+    return [OpdTotal(unit_code=u, employee_count=n, **{f: int(v) for f, v in zip(fields, values)})
+            for u, n, *values in rows]
+
+
+async def mark_pending(session: AsyncSession, period: str, nip: str, reason: str, now) -> None:
+    """An input reached a closed period: the employee's next revision waits for a recompute."""
+    existing = await session.get(PendingRevision, (period, nip))
+    if existing is not None and reason in existing.reason:
+        return
+    text = f"{existing.reason}; {reason}" if existing else reason
+    await upsert(session, PendingRevision, dict(period=period, nip=nip, reason=text[:2000],
+                                                since=existing.since if existing else now))
+
+
+async def pending(session: AsyncSession, period: str) -> list[PendingRevision]:
+    return list(await session.scalars(sa.select(PendingRevision).where(PendingRevision.period == period)
+                                      .order_by(PendingRevision.nip)))
+
+
+async def clear_pending(session: AsyncSession, period: str, nip: str | None = None) -> None:
+    stmt = sa.delete(PendingRevision).where(PendingRevision.period == period)
+    await session.execute(stmt.where(PendingRevision.nip == nip) if nip else stmt)

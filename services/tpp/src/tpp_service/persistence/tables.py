@@ -66,8 +66,28 @@ class PeriodRow(Base, table=True):
     revision: int
     employee_count: int
     total_amount: int = Field(sa_type=sa.BigInteger)
-    closed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    closed_by: str = Field(max_length=18)
+    closed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    closed_by: str | None = Field(default=None, max_length=18)
+    cutoff_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class SlaInput(Base, table=True):
+    """Latest approval.sla-monthly.v1 per (approver, period): tasks they let escalate."""
+    __tablename__ = "sla_inputs"
+    nip: str = Field(primary_key=True, max_length=18)
+    period: str = Field(primary_key=True, max_length=7)
+    escalated_count: int
+    version: int
+
+
+class PendingRevision(Base, table=True):
+    """An input that reached a closed period: the employee's next revision, published by
+    POST /v1/periods/{period}/recompute."""
+    __tablename__ = "pending_revisions"
+    period: str = Field(primary_key=True, max_length=7)
+    nip: str = Field(primary_key=True, max_length=18)
+    reason: str
+    since: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
 class Computation(Base, table=True):
@@ -90,4 +110,17 @@ class Computation(Base, table=True):
     rule_set: str
     breakdown: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
     computed_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    disiplin_full_amount: int | None = Field(default=None, sa_type=sa.BigInteger)
+    deduction_items: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
+    gross_amount: int | None = Field(default=None, sa_type=sa.BigInteger)
+    bpjs_amount: int = Field(default=0, sa_type=sa.BigInteger)
+    pph21_amount: int = Field(default=0, sa_type=sa.BigInteger)
+    pph21_borne_amount: int = Field(default=0, sa_type=sa.BigInteger)
+    pph21_mode: str | None = Field(default=None, max_length=10)
+    ter_category: str | None = Field(default=None, max_length=2)
+    ter_percent: Decimal | None = Field(default=None, sa_type=sa.Numeric(6, 3))
+    net_amount: int | None = Field(default=None, sa_type=sa.BigInteger)
+    payment_note: str | None = None
+    reason: str | None = None
+    changes: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
 
