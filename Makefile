@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify token schemas
+.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify bench-scoring token schemas
 
 up:
 	bash scripts/up.sh
@@ -37,6 +37,11 @@ bench-approval:
 # Notifications: stored per second, webhook deliveries per second, decision → stream delay.
 bench-notify:
 	bash scripts/bench.sh notify
+
+# Scoring: consumer throughput draining a backlog of 2,000 activities beside a bare aiokafka consumer,
+# and approval → monthly performance delay (p50/p99); results in bench/results/scoring.json.
+bench-scoring:
+	bash scripts/bench.sh scoring
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

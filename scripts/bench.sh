@@ -7,6 +7,10 @@
 # uploads and e-Absen attendance into the activity service; results in bench/results/intake_files.json.
 # `bash scripts/bench.sh approval [args of bench/approval.py]` (`make bench-approval`): scored → inbox
 # latency at a sustained rate and a bulk approval of 200 tasks; results in bench/results/approval.json.
+# `bash scripts/bench.sh scoring [args of bench/scoring.py]` (`make bench-scoring`): the scoring consumer
+# draining a backlog of 2,000 activities beside a bare aiokafka consumer, and approval → monthly
+# performance delay of 300 approvals; results in bench/results/scoring.json. It stops and restarts the
+# scoring service process of `make up`.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,7 +20,7 @@ VEGETA_VERSION=v12.13.0
 
 bash scripts/bootstrap.sh
 export VEGETA="$RUN_DIR/tools/bin/vegeta"
-if [ "$MODE" != files ] && [ "$MODE" != notify ] && [ ! -x "$VEGETA" ]; then
+if [ "$MODE" != files ] && [ "$MODE" != notify ] && [ "$MODE" != scoring ] && [ ! -x "$VEGETA" ]; then
   command -v go >/dev/null 2>&1 || { echo "bench: Go is needed to install vegeta"; exit 1; }
   echo "bench: installing vegeta $VEGETA_VERSION from the Go module proxy"
   mkdir -p "$RUN_DIR/tools/bin"
@@ -44,6 +48,11 @@ fi
 if [ "$MODE" = notify ]; then
   uv run python bench/notify.py --events 5000 --streams 20 \
     --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --pg "$(bash scripts/postgres.sh url kinerja_notify)" "${@:2}"
+  exit 0
+fi
+if [ "$MODE" = scoring ]; then
+  uv run python bench/scoring.py --employees 2000 --activities 2000 --approvals 300 --approve-rate 20 \
+    --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --scoring-db "$(bash scripts/postgres.sh url kinerja_scoring)" "${@:2}"
   exit 0
 fi
 if [ "$MODE" = month ]; then

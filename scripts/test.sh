@@ -7,6 +7,7 @@ cd "$ROOT"
 started=$(date +%s)
 
 bash scripts/bootstrap.sh
+bash scripts/ops-tools.sh  # docker compose, promtool, kubernetes-validate for tests/deploy (offline checks)
 export PYTHON="$ROOT/.venv/bin/python"
 
 # The test broker never touches the one `make up` runs.

@@ -19,12 +19,13 @@ pytestmark = [pytest.mark.infra, pytest.mark.asyncio(loop_scope="session")]
 async def test_catalog_versions_price_new_work_and_never_reprice_old(services, org, kafka_bootstrap):
     catalog = services.url("scoring") + "/v1/catalog"
     admin = token(org.admin, "admin")
-    sup, staff = ("1981060620" + org.b[10:16] + t for t in ("31", "32"))
+    sup, staff = ("1983090920" + org.b[10:16] + t for t in ("61", "62"))
     unit = ("nip,name,unit_code,unit_name,position,position_kind,eselon,kelas_jabatan,supervisor_nip,employee_type\n"
             f"{sup},Rina Kasi,DISDUKCAPIL,Disdukcapil,Kepala Seksi,struktural,IV.a,9,{org.head},PNS\n"
             f"{staff},Sapto,DISDUKCAPIL,Disdukcapil,Staf,pelaksana,,5,{sup},PNS\n")
     code = f"UJI-{uuid.uuid4().hex[:6].upper()}"
-    day, first = date.fromisoformat(today()), date.fromisoformat(today()).replace(day=1)
+    day = date.fromisoformat(today())
+    first = day.replace(day=1)
     v1 = {"code": code, "name": "Memeriksa berkas uji", "output_unit": "berkas", "unit": "minutes",
           "standard_minutes": 30, "effective_from": first.isoformat(), "max_daily_volume": 4}
     month = today()[:7]
@@ -73,8 +74,12 @@ async def test_catalog_versions_price_new_work_and_never_reprice_old(services, o
         assert p["approved_activities"] == 1 and p["submitted_activities"] == 1
         assert any(line.startswith("K = min(90, ") for line in p["explanation"])
 
-        # A file with one bad row is refused whole; a good file adds version 2 from today.
-        v2_from = day if day > first else first + timedelta(days=1)
+        # A new version of a type in use starts tomorrow at the earliest (work already priced keeps its
+        # price, and replaying the topics prices everything the same way).
+        r = await http.post(catalog, json={**v1, "effective_from": today(), "standard_minutes": 45}, headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "effective_from", r.text
+        # A file with one bad row is refused whole; a good file adds version 2 from tomorrow.
+        v2_from = day + timedelta(days=1)
         bad = ("code,name,output_unit,unit,standard_minutes,points,evidence_required,allowed_position_kinds,"
                "max_daily_volume,effective_from,active\n"
                f"{code},Memeriksa berkas uji,berkas,minutes,45,,false,,4,{v2_from},true\n"
@@ -98,9 +103,7 @@ async def test_catalog_versions_price_new_work_and_never_reprice_old(services, o
                                                         headers=token(staff))).json()}
         assert before[code]["standard_minutes"] == 30
 
-        if v2_from != day:
-            return  # the 1st of a month: version 2 starts tomorrow, nothing to price with it today
-        # New work is priced by version 2 (and the day's maximum of 4: 3 already counted, 1 of 2 credited).
+        # New work today is still priced by version 1 (and the day's maximum of 4: 3 counted, 1 of 2 credited).
         async def second():
             r = await post_activity(http, services, staff, type_code=code, quantity=2, date=today(),
                                     start_time="06:30", end_time="07:00")
@@ -111,7 +114,7 @@ async def test_catalog_versions_price_new_work_and_never_reprice_old(services, o
             p = (await http.get(perf_url, headers=token(staff))).json()
             return next((a for a in p["activities"] if a["activity_id"] == second_id), None)
         a2 = await eventually(priced)
-        assert a2["minutes"] == 45 and a2["volume"] == 1 and a2["caps"], a2
+        assert a2["minutes"] == 30 and a2["volume"] == 1 and a2["caps"], a2
         p = (await http.get(perf_url, headers=token(staff))).json()
         [a1] = [a for a in p["activities"] if a["activity_id"] == first_id]
         assert a1["minutes"] == 90 and p["approved_minutes"] == 90  # never re-priced

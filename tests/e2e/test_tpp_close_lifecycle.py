@@ -7,11 +7,14 @@ reason and the difference per component; the manifest carries control totals per
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import uuid
 from datetime import date, datetime, timezone
 
 import httpx
+import openpyxl
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -139,6 +142,30 @@ async def test_a_killed_close_reruns_to_the_same_records_and_late_inputs_become_
         p = (await http.get(f"{tpp}/v1/periods/{period}", headers=admin)).json()
         assert all(x["nip"] != e2 for x in p["pending_revisions"]) and p["revision"] >= 2
         assert sum(t["total_amount"] for t in p["opd_totals"]) == p["total_amount"]
+
+        # 4. BPKAD's files, read back: one row per employee (the slip in force), totals per OPD.
+        bpkad = token("1975050520" + org.b[10:16] + "59", "bpkad")
+        assert (await http.get(f"{tpp}/v1/periods/{period}/export.csv", headers=token(e1))).status_code == 403
+        r = await http.get(f"{tpp}/v1/periods/{period}/export.csv", headers=bpkad)
+        assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf"), r.text[:200]
+        rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+        staff = [x for x in rows if x["row_type"] == "pegawai"]
+        assert len(staff) == p["employee_count"]
+        [e2_row] = [x for x in staff if x["nip"] == f'="{e2}"']
+        assert int(e2_row["gross_amount"]) == rev["total_amount"] and int(e2_row["revision"]) == 2
+        [insp_row] = [x for x in rows if x["row_type"] == "total_opd" and x["unit_code"] == "INSPEKTORAT"]
+        assert int(insp_row["gross_amount"]) == sum(int(x["gross_amount"]) for x in staff
+                                                    if x["unit_code"] == "INSPEKTORAT")
+        [grand] = [x for x in rows if x["row_type"] == "total"]
+        assert int(grand["gross_amount"]) == p["total_amount"]
+        r = await http.get(f"{tpp}/v1/periods/{period}/export.xlsx", headers=bpkad)
+        assert r.status_code == 200, r.text[:200]
+        book = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+        assert book.sheetnames == ["Pegawai", "Per OPD", "Rekap"]
+        assert sum(1 for _ in book["Pegawai"].iter_rows(min_row=2)) == p["employee_count"]
+        r = await http.get(f"{tpp}/v1/periods/{period}/siasn", headers=bpkad)
+        assert r.status_code == 200 and e2 in r.text
+        assert (await http.get(f"{tpp}/v1/periods/2020-01/export.csv", headers=bpkad)).status_code == 409
 
 
 async def _preview(http, tpp, period, nip):

@@ -1,10 +1,9 @@
 """A second platform in a points region (Jambi's weighting), on a broker of its own so that its
 scoring and tpp never meet the minutes region's events: activity, scoring (KINERJA_SCORING_PROFILE
-=points), approval and tpp (a rule set with productivity_measure points)."""
+=points), approval and tpp (KINERJA_TPP_PROFILE=jambi-points)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -41,16 +40,11 @@ def points_kafka(kafka_bootstrap) -> str:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def points_services(points_kafka, fresh_database, tmp_path_factory):
-    rules_dir = tmp_path_factory.mktemp("points-region")
-    rules = json.loads((ROOT / "services/tpp/src/tpp_service/region/rules.json").read_text())
-    for rule_set in rules["rule_sets"]:
-        rule_set["productivity_measure"] = "points"
-        rule_set["regulation"] = "Contoh Perkada TPP daerah poin (gaya Jambi)"
-    (rules_dir / "rules.json").write_text(json.dumps(rules))
+async def points_services(points_kafka, fresh_database):
+    """The packaged profiles: scoring `points`, tpp `jambi-points`."""
     urls = {name: await fresh_database(f"e2e_points_{name}") for name in PORTS}
     procs = ServiceProcesses(points_kafka, urls, ROOT / ".run" / "test" / "logs-points", ports=PORTS,
-                             env={"KINERJA_SCORING_PROFILE": "points", "KINERJA_TPP_REGION_CONFIG_DIR": str(rules_dir)})
+                             env={"KINERJA_SCORING_PROFILE": "points", "KINERJA_TPP_PROFILE": "jambi-points"})
     procs.start()
     try:
         await procs.wait_ready()

@@ -56,7 +56,7 @@ async def test_points_move_k_and_the_kinerja_part(points_services):
         assert p["scoring_mode"] == "points" and p["approved_points"] == "5.5"
         assert (p["target_points"], p["productivity"], p["blended_productivity"]) == ("110", "0.05000", "0.05000")
         [a] = p["activities"]
-        assert a["formula"] == "2.5 poin x 2 x bobot fungsional 1.10 = 5.500 poin" and a["weight"] == "1.10"
+        assert a["formula"] == "2.5 poin x 2 x bobot fungsional 1.10 = 5.5 poin" and a["weight"] == "1.10"
 
         # Kabid (struktural, kelas 11, no own work): blended = 0.5 x 0 + 0.5 x mean(0.05, 0) = 0.0125
         async def kabid_blended():
@@ -65,14 +65,16 @@ async def test_points_move_k_and_the_kinerja_part(points_services):
         kb = await eventually(kabid_blended, timeout=60)
         assert kb["productivity"] == "0.00000" and any("bawahan langsung" in line for line in kb["explanation"])
 
-        # The slip (a preview of this month): kelas 9 base Rp6,000,000, PNS, whole month:
-        # kinerja = 6,000,000 x 60% x 0.05 = Rp180,000; kabid kelas 11 base 8,000,000 x 60% x 0.0125 = Rp60,000.
+        # The slip (a preview of this month, the jambi-points profile): kelas 9 base Rp5,000,000, PNS,
+        # whole month: kinerja = 5,000,000 x 60% x 0.05 = Rp150,000; kabid kelas 11 base 6,500,000 x 60%
+        # x 0.0125 = Rp48,750.
         async def slip(nip, kinerja):
             async def check():
                 r = await http.get(s.url("tpp") + f"/v1/tpp/{month}/{nip}", headers=token(nip))
                 return r.json() if r.status_code == 200 and r.json()["kinerja_amount"] == kinerja else None
             return await eventually(check, timeout=60)
-        ani_slip = await slip(ani, 180000)
+        ani_slip = await slip(ani, 150000)
         assert ani_slip["productivity"] in ("0.05", "0.05000")
         assert "poin" in next(line["rule"] for line in ani_slip["breakdown"] if line["code"] == "productivity")
-        await slip(kabid, 60000)
+        assert "jambi" in ani_slip["rule_set"].lower()
+        await slip(kabid, 48750)

@@ -93,7 +93,7 @@ TOPICS: dict[str, TopicSpec] = {
            "A pending task is due in one working day: its approver is reminded (notify)."),
         _t(APPROVAL_SLA_MONTHLY, ApprovalSlaMonthlyV1, "nip", 6, False, "approval",
            "Tasks an approver let escalate in a month (key = the approver's NIP); latest version per (nip, period) "
-           "wins. For the optional unvalidated_penalty TPP rule; tpp does not consume it yet."),
+           "wins. For the optional unvalidated_penalty TPP rule (tpp)."),
         _t(PERFORMANCE_MONTHLY, PerformanceMonthlyV1, "nip", 6, False, "scoring", "Monthly performance; latest version per (nip, period) wins."),
         _t(DISCIPLINE_SANCTIONED, DisciplineSanctionedV1, "nip", 3, False, "activity",
            "A disciplinary sanction (hukuman disiplin) with its TPP cut from the region rule set."),

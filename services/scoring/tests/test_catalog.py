@@ -21,6 +21,13 @@ def test_a_version_into_a_month_that_may_be_closed_is_refused():
     assert [f for f, _ in check_entry(entry(effective_from="2026-11-30"), "minutes", TODAY)] == ["effective_from"]
 
 
+def test_a_new_version_of_a_type_in_use_starts_tomorrow_at_the_earliest():
+    today = entry(effective_from="2026-12-02")
+    assert check_entry(today, "minutes", TODAY) == []  # a new code: nothing priced with it yet
+    assert [f for f, _ in check_entry(today, "minutes", TODAY, code_in_use=True)] == ["effective_from"]
+    assert check_entry(entry(effective_from="2026-12-03"), "minutes", TODAY, code_in_use=True) == []
+
+
 def test_the_unit_must_be_the_regions():
     fields = [f for f, _ in check_entry(entry(unit="points", standard_minutes=None, points="2"), "minutes", TODAY)]
     assert fields == ["unit", "standard_minutes", "points"]

@@ -54,7 +54,7 @@ def test_points_price_applies_the_position_weight_and_explains_it():
     p = price(ct, 2, POINTS.weight("struktural"), profile_version="points 2026.1", position_kind="struktural")
     assert p.points == Decimal("2.5") * 2 * Decimal("1.25") == Decimal("6.250")
     assert p.explanation.weight == Decimal("1.25") and p.explanation.volume == 2
-    assert p.explanation.formula == "2.5 poin x 2 x bobot struktural 1.25 = 6.250 poin"
+    assert p.explanation.formula == "2.5 poin x 2 x bobot struktural 1.25 = 6.25 poin"
     assert "LAPORAN@2026-01-01" in p.explanation.rule_version
     assert MINUTES.weight("struktural") == 1  # minutes regions have no weights
 

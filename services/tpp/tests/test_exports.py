@@ -31,10 +31,10 @@ from tpp_service.exports import (
 PERIOD = "2025-03"
 GENERATED_AT = datetime(2025, 4, 2, 8, 30, 0, tzinfo=UTC)
 AMOUNTS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "gross_amount", "bpjs_amount",
-           "pph21_amount", "net_amount")
+           "pph21_amount", "pph21_borne_amount", "net_amount")
 TOTAL_OF = {"base_amount": "base", "kinerja_amount": "kinerja", "disiplin_amount": "disiplin",
             "deductions": "deductions", "gross_amount": "gross", "bpjs_amount": "bpjs", "pph21_amount": "pph21",
-            "net_amount": "net"}
+            "pph21_borne_amount": "pph21_borne", "net_amount": "net"}
 ROW_OF = {**{a: a for a in AMOUNTS}, "gross_amount": "total_amount"}
 
 
@@ -56,7 +56,7 @@ ROWS = [
     row("198001012005011001", "1.02.01", name="Dr. Andréas Simanjuntak, M.Kes.", unit_name="Dinas Kesehatan",
         predikat="Sangat Baik"),
     row("198512312010012003", "1.02.01", name="Siti Nur'aini", unit_name="Dinas Kesehatan", k="0.50000",
-        kinerja=1_800_000, disiplin=2_400_000, d="1.00000"),
+        kinerja=1_800_000, disiplin=2_400_000, d="1.00000", pph21_borne_amount=105_000),
     row("197001012000031002", "4.01.02", name="=HYPERLINK(\"http://x\")", unit_name="Badan Keuangan Daerah",
         k="1.00000", kinerja=3_600_000, disiplin=2_400_000, d="1.00000", pph21=300_000),
     row("3571020304850001", "1.02.01", name="Budi Santoso (TKK)", unit_name="Dinas Kesehatan",
@@ -122,7 +122,8 @@ def test_csv_has_bom_stable_header_and_file_order():
     assert CSV_HEADER == (
         "row_type", "period", "revision", "unit_code", "unit_name", "nip", "name", "employee_type", "kelas_jabatan",
         "predikat", "productivity", "discipline_factor", "employees", "base_amount", "kinerja_amount",
-        "disiplin_amount", "deductions", "gross_amount", "bpjs_amount", "pph21_amount", "net_amount")
+        "disiplin_amount", "deductions", "gross_amount", "bpjs_amount", "pph21_amount", "pph21_borne_amount",
+        "net_amount")
     assert "\r\n" in text and "Dr. Andréas Simanjuntak, M.Kes." in text
     recs = read_csv(data)
     kinds = [r["row_type"] for r in recs]
@@ -202,7 +203,7 @@ def test_xlsx_sheets_header_nip_and_formats():
     header = [c.value for c in ws[1]]
     assert header == [c for c in CSV_HEADER if c not in ("row_type", "employees")]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{len(ROWS) + 1}"
+    assert ws.auto_filter.ref == f"A1:T{len(ROWS) + 1}"
     col = {name: i for i, name in enumerate(header)}
     body = list(ws.iter_rows(min_row=2))
     assert len(body) == len(ROWS)
@@ -275,7 +276,7 @@ def test_xlsx_bytes_are_deterministic():
 def test_xlsx_of_no_rows_opens():
     wb = load(to_xlsx([], PERIOD, generated_at=GENERATED_AT))
     assert wb["Pegawai"].max_row == 1
-    assert (wb["Per OPD"]["B2"].value, wb["Per OPD"]["C2"].value, wb["Per OPD"]["K2"].value) == ("TOTAL", 0, 0)
+    assert (wb["Per OPD"]["B2"].value, wb["Per OPD"]["C2"].value, wb["Per OPD"]["L2"].value) == ("TOTAL", 0, 0)
     assert wb["Rekap"]["B2"].value == 0  # no rows, no revision
 
 
@@ -360,6 +361,11 @@ def test_siasn_mapping_fills_the_payload():
     assert doc["counts"]["ready"] == 1 and doc["predikat_from_k"]["hasil_sesuai_from"] == "0.40"
     with pytest.raises(ValueError):
         SiasnMapping(perilaku_default="baik")
+
+
+def test_siasn_of_no_rows_is_valid_json():
+    doc = siasn([])
+    assert (doc["records"], doc["skipped"], doc["counts"]) == ([], [], {"records": 0, "ready": 0, "skipped": 0})
 
 
 def test_siasn_bytes_are_deterministic_utf8_json():

@@ -256,7 +256,12 @@ class ConsumerGroup:
         uow.correlation_id = item.headers.get(envelope.CORRELATION_ID)
         try:
             with tracer.start_as_current_span(f"{topic} process", kind=trace.SpanKind.CONSUMER) as span:
-                span.set_attribute("messaging.kafka.consumer.group", self.group)
+                span.set_attributes({  # OTel messaging conventions: find one record's handling by id or key
+                    "messaging.system": "kafka", "messaging.operation": "process",
+                    "messaging.destination.name": topic, "messaging.kafka.consumer.group": self.group,
+                    "messaging.message.id": item.meta.event_id, "messaging.kafka.message.key": item.meta.key or "",
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.message.offset": record.offset})
                 savepoint = await uow.session.begin_nested()
                 try:
                     await self.handlers[topic][1](uow, item.event, item.meta)

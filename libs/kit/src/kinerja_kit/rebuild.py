@@ -2,7 +2,8 @@
 
 Into an EMPTY database: migrate it, then read every record of the service's topics from the
 beginning up to the end offsets seen at start (no consumer group, nothing committed) and hand
-them to the service's own handlers, batch by batch, the records of one partition in order.
+them to the service's own handlers in batches, in the order they were produced (merged by
+record timestamp across partitions and topics; each partition in offset order).
 Nothing is published: the events the handlers write to the outbox were published when the state
 was first built, so the rows are discarded at the end; dead letters are counted, not sent again.
 A record that waits for another topic's record (NotYetAvailable) is retried after the next
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import importlib
 import json
 import logging
@@ -99,44 +101,65 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[Top
 
 
 async def _replay(consumer: AIOKafkaConsumer, group, partitions: list[TopicPartition], report: RebuildReport,
-                  wait_budget_seconds: float) -> None:
-    """Every record of `partitions` up to their end offsets now, through the group's handlers."""
+                  wait_budget_seconds: float, batch_size: int = 500) -> None:
+    """Every record of `partitions` up to their end offsets now, through the group's handlers, in
+    the order they were produced (merged by record timestamp across partitions and topics, as the
+    live service saw them), each partition in offset order. A record that must wait goes back to
+    the head of its partition, which sits out one batch while the others go on."""
     consumer.assign(partitions)
     end = await consumer.end_offsets(partitions)
     await consumer.seek_to_beginning(*partitions)
-    open_parts = {tp for tp in partitions if end[tp] > 0}
-    waiting: dict[TopicPartition, deque] = {}
+    buffers: dict[TopicPartition, deque] = {tp: deque() for tp in partitions}
+    exhausted = {tp for tp in partitions if end[tp] == 0}
+
+    async def refill(tp: TopicPartition) -> None:
+        while not buffers[tp] and tp not in exhausted:
+            got = (await consumer.getmany(tp, timeout_ms=1000)).get(tp, [])
+            records = [r for r in got if r.offset < end[tp]]
+            buffers[tp].extend(records)
+            report.records += len(records)
+            report.per_topic.update(r.topic for r in records)
+            if await consumer.position(tp) >= end[tp]:
+                exhausted.add(tp)
+
+    sitting_out: set[TopicPartition] = set()
     stalled_since: float | None = None
-    while open_parts or waiting:
-        batch: list[Any] = [r for q in waiting.values() for r in q]  # those that waited go first, in order
-        waiting = {}
-        if open_parts:
-            fetched = await consumer.getmany(*open_parts, timeout_ms=500)
-            for tp, records in fetched.items():
-                records = [r for r in records if r.offset < end[tp]]
-                batch.extend(records)
-                report.records += len(records)
-                report.per_topic.update(r.topic for r in records)
-                if await consumer.position(tp) >= end[tp]:
-                    open_parts.discard(tp)
-        if not batch:
-            continue
-        progressed = False
-        for r, outcome in zip(batch, await group.process_batch(batch)):
-            if outcome in ("retry", "pending"):
-                waiting.setdefault(TopicPartition(r.topic, r.partition), deque()).append(r)
-            else:
-                report.outcomes[outcome] += 1
-                progressed = True
-        if progressed:
-            stalled_since = None
-        elif waiting and not open_parts:
+    while True:
+        for tp in partitions:
+            await refill(tp)
+        ready = [tp for tp in partitions if buffers[tp] and tp not in sitting_out]
+        if not ready:
+            if not any(buffers.values()):
+                return
+            sitting_out.clear()  # only waiting records are left: try them again after a pause
             stalled_since = stalled_since or time.monotonic()
             if time.monotonic() - stalled_since > wait_budget_seconds:
-                report.waiting_gave_up += sum(len(q) for q in waiting.values())
+                report.waiting_gave_up = sum(len(b) for b in buffers.values())
                 log.error("rebuild: %d record(s) still wait for state that never came", report.waiting_gave_up)
                 return
             await asyncio.sleep(group.retry_base)
+            continue
+        heap = [(buffers[tp][0].timestamp, tp.topic, tp.partition) for tp in ready]
+        heapq.heapify(heap)
+        batch: list[Any] = []
+        while heap and len(batch) < batch_size:
+            _, topic, partition = heapq.heappop(heap)
+            tp = TopicPartition(topic, partition)
+            batch.append(buffers[tp].popleft())
+            await refill(tp)
+            if buffers[tp]:
+                heapq.heappush(heap, (buffers[tp][0].timestamp, topic, partition))
+        sitting_out.clear()
+        back: dict[TopicPartition, list] = {}
+        for r, outcome in zip(batch, await group.process_batch(batch)):
+            if outcome in ("retry", "pending"):
+                back.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+            else:
+                report.outcomes[outcome] += 1
+                stalled_since = None
+        for tp, records in back.items():
+            buffers[tp].extendleft(reversed(records))  # back at the head, in offset order
+            sitting_out.add(tp)
 
 
 def main(argv: list[str] | None = None) -> None:

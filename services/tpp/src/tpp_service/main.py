@@ -8,6 +8,7 @@ from pydantic import Field
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
+from tpp_service.api.exports import router as exports_router
 from tpp_service.api.routes import router
 from tpp_service.handlers.consumers import register
 from tpp_service.persistence.tables import metadata
@@ -27,7 +28,7 @@ def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     register(runtime.consumers, app.state.calendar, app.state.rule_sets)
 
 
-SERVICE = ServiceSpec(name="tpp", port=8004, settings=TppSettings, metadata=metadata, routers=[router], wire=wire,
+SERVICE = ServiceSpec(name="tpp", port=8004, settings=TppSettings, metadata=metadata, routers=[router, exports_router], wire=wire,
                       display_name="TPP")
 load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 

@@ -9,13 +9,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
-
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 from kinerja_kit.http import FieldError, problem
+from pydantic import BaseModel, Field
+
 from scoring_service.application import catalog as use
-from scoring_service.domain.catalog import check_entry, parse_rows, rows_from_csv, rows_from_json
+from scoring_service.domain.catalog import (
+    check_entry,
+    parse_rows,
+    rows_from_csv,
+    rows_from_json,
+)
+from scoring_service.domain.scoring import plain
 from scoring_service.persistence import repository as repo
 from scoring_service.persistence.tables import CatalogEntry
 
@@ -60,7 +66,8 @@ class CatalogChangeOut(BaseModel):
 
 
 def item(r: CatalogEntry | ActivityTypeV1) -> CatalogItem:
-    return CatalogItem.model_validate(r.model_dump() | {"unit": getattr(r.unit, "value", r.unit)})
+    points = None if r.points is None else plain(r.points)  # "2.5", not the column's "2.5000"
+    return CatalogItem.model_validate(r.model_dump() | {"unit": getattr(r.unit, "value", r.unit), "points": points})
 
 
 @router.get("/catalog", response_model=list[CatalogItem])
@@ -88,13 +95,16 @@ async def versions(code: str, request: Request, principal: CurrentPrincipal) -> 
              responses={409: {"description": "that (code, effective_from) exists with other values"},
                         422: {"description": "the entry breaks a rule, the field is named"}})
 async def add_version(body: CatalogEntryIn, request: Request, principal: Principal = require_roles("admin")):
-    """Add a type or a new version of one (published as catalog.activity-type.v1). Work already
-    priced keeps its price; the version applies to activities dated from `effective_from`."""
+    """Add a type (from this month's first day on) or a new version of one in use (from tomorrow on),
+    published as catalog.activity-type.v1. Work already priced keeps its price; the version
+    applies to activities dated from `effective_from`."""
     t = ActivityTypeV1.model_validate(body.model_dump())
     region, today = request.app.state.region, request.app.state.settings.today()
-    for field, message in check_entry(t, region.scoring_mode, today):
-        raise FieldError(field, message)
     async with request.app.state.runtime.uow() as uow:
+        history = await repo.catalog_history(uow.session, t.code)
+        stored = any(v.effective_from == t.effective_from for v in history)  # the same again, or a 409
+        for field, message in ([] if stored else check_entry(t, region.scoring_mode, today, code_in_use=bool(history))):
+            raise FieldError(field, message)
         change = await use.add_versions(uow, [t])
     out = CatalogChangeOut(added=[item(t) for t in change.added], unchanged=[item(t) for t in change.unchanged])
     return out if change.added else JSONResponse(out.model_dump(mode="json"), status_code=200)  # the same again
@@ -124,7 +134,9 @@ async def import_catalog(request: Request, principal: Principal = require_roles(
     if not rows:
         raise FieldError("file", "no entries")
     region, today = request.app.state.region, request.app.state.settings.today()
-    entries, errors = parse_rows(rows, region.scoring_mode, today)
+    async with request.app.state.runtime.db.sessions() as session:
+        stored = await repo.catalog_keys(session)
+    entries, errors = parse_rows(rows, region.scoring_mode, today, stored)
     if errors:
         return problem(422, f"{len(errors)} error(s); nothing was imported", errors=[e.as_dict() for e in errors])
     async with request.app.state.runtime.uow() as uow:

@@ -57,7 +57,7 @@ def monthly_event(v: MonthView, region: RegionConfig, now: datetime) -> Performa
     month, m, counts = v.month, v.figures, v.counts
     return PerformanceMonthlyV1(
         nip=month.nip, period=month.period, scoring_mode=region.scoring_mode,
-        approved_minutes=month.approved_minutes, approved_points=month.approved_points,
+        approved_minutes=month.approved_minutes, approved_points=scoring.plain(month.approved_points),
         approved_activities=month.approved_activities, workdays=m.workdays, target_minutes=m.target_minutes,
         productivity=m.productivity, version=max(month.version, 1), computed_at=now,
         submitted_activities=sum(n for s, n in counts.items() if s != ScoreStatus.WITHDRAWN.value),

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
@@ -35,7 +35,14 @@ def first_open_day(today: date) -> date:
     return today.replace(day=1)
 
 
-def check_entry(t: ActivityTypeV1, scoring_mode: str, today: date) -> list[tuple[str, str]]:
+def first_day_for(code_in_use: bool, today: date) -> date:
+    """A new type may start in this month (no work uses it yet); a new version of a type in use
+    starts tomorrow at the earliest, so no work already priced could have been priced otherwise
+    (and a replay of the topics prices every activity as it was priced live)."""
+    return today + timedelta(days=1) if code_in_use else first_open_day(today)
+
+
+def check_entry(t: ActivityTypeV1, scoring_mode: str, today: date, *, code_in_use: bool = False) -> list[tuple[str, str]]:
     """What is wrong with one version for this region, as (field, message) pairs."""
     errors = []
     if t.unit.value != scoring_mode:
@@ -50,9 +57,11 @@ def check_entry(t: ActivityTypeV1, scoring_mode: str, today: date) -> list[tuple
         errors.append(("standard_minutes", "a points region prices in points only"))
     if unknown := set(t.allowed_position_kinds) - POSITION_KINDS:
         errors.append(("allowed_position_kinds", f"unknown position kind(s) {sorted(unknown)}"))
-    if t.effective_from < first_open_day(today):
-        errors.append(("effective_from", f"before {first_open_day(today)}: a month that may be closed is never "
-                                         "re-priced; give the new version a date from this month on"))
+    earliest = first_day_for(code_in_use, today)
+    if t.effective_from < earliest:
+        errors.append(("effective_from", f"before {earliest}: " + (
+            "a new version of a type in use starts tomorrow at the earliest (work already priced keeps its price)"
+            if code_in_use else "a month that may be closed is never re-priced; start from this month")))
     return errors
 
 
@@ -100,8 +109,12 @@ def rows_from_json(text: str) -> list[dict]:
     return rows
 
 
-def parse_rows(rows: list[dict], scoring_mode: str, today: date) -> tuple[list[ActivityTypeV1], list[RowError]]:
-    """Validate every row (row numbers from 1); entries only when there is no error at all."""
+def parse_rows(rows: list[dict], scoring_mode: str, today: date,
+               stored: frozenset[tuple[str, date]] = frozenset()) -> tuple[list[ActivityTypeV1], list[RowError]]:
+    """Validate every row (row numbers from 1); entries only when there is no error at all.
+    `stored`: the (code, effective_from) versions that exist (the same again is unchanged, other
+    values a conflict; neither is held to the start-date rule)."""
+    codes_in_use = {code for code, _ in stored}
     entries, errors = [], []
     seen: set[tuple[str, date]] = set()
     for n, raw in enumerate(rows, start=1):
@@ -128,7 +141,9 @@ def parse_rows(rows: list[dict], scoring_mode: str, today: date) -> tuple[list[A
         except (InvalidOperation, ValueError) as exc:
             errors.append(RowError(n, "row", str(exc)))
             continue
-        errors += [RowError(n, f, m) for f, m in check_entry(t, scoring_mode, today)]
+        if (t.code, t.effective_from) not in stored:
+            errors += [RowError(n, f, m) for f, m in check_entry(t, scoring_mode, today,
+                                                                 code_in_use=t.code in codes_in_use)]
         if (t.code, t.effective_from) in seen:
             errors.append(RowError(n, "code", f"{t.code} from {t.effective_from} appears twice in the file"))
         seen.add((t.code, t.effective_from))

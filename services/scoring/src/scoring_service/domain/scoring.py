@@ -19,6 +19,12 @@ def q5(x: Decimal) -> Decimal:
     return x.quantize(K_PLACES, ROUND_HALF_UP)
 
 
+def plain(x: Decimal) -> Decimal:
+    """Without trailing zeros, never in exponent form: 2.5000 -> 2.5, 110.00 -> 110."""
+    x = Decimal(x)
+    return x.quantize(Decimal(1)) if x == x.to_integral_value() else x.normalize()
+
+
 @dataclass(frozen=True)
 class CatalogType:
     code: str
@@ -78,7 +84,7 @@ def price(t: CatalogType, quantity: int, position_weight: Decimal = Decimal(1), 
     points = std_points * volume * position_weight
     return Price(minutes=0, points=points, explanation=Explanation(
         rule, "points", std_points, volume, position_weight, caps,
-        f"{std_points} poin x {volume} x bobot {position_kind or 'jabatan'} {position_weight} = {points} poin"))
+        f"{plain(std_points)} poin x {volume} x bobot {position_kind or 'jabatan'} {position_weight} = {plain(points)} poin"))
 
 
 def credit_within_cap(approved_before: int, minutes: int, daily_cap_minutes: int) -> int:

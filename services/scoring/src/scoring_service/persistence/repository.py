@@ -37,6 +37,11 @@ async def catalog_history(session: AsyncSession, code: str) -> list[CatalogEntry
         sa.select(CatalogEntry).where(CatalogEntry.code == code).order_by(CatalogEntry.effective_from))).all())
 
 
+async def catalog_keys(session: AsyncSession) -> frozenset[tuple[str, date]]:
+    """(code, effective_from) of every stored version."""
+    return frozenset((await session.execute(sa.select(CatalogEntry.code, CatalogEntry.effective_from))).tuples())
+
+
 async def get_catalog_version(session: AsyncSession, code: str, effective_from: date) -> CatalogEntry | None:
     return await session.get(CatalogEntry, (code, effective_from))
 

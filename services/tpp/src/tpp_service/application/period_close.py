@@ -26,17 +26,30 @@ from tpp_service.persistence import repository as repo
 from tpp_service.persistence.tables import Computation, Employee
 
 
+CHUNK = 2000  # employees loaded, computed and written at a time by the close (memory stays flat)
+
+
 async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSet], work_calendar: WorkCalendar,
                       only_nip: str | None = None) -> tuple[RuleSet, list[tuple[Employee, TppResult]]]:
-    """Load every input with a few bulk queries, then compute off the event loop."""
-    first, last = month_bounds(period)
-    rules = rule_set_for(rule_sets, first)
+    """One employee's result (a preview, a revision), or every employee's (tests, small tools)."""
+    rules = rule_set_for(rule_sets, month_bounds(period)[0])
     employees = await repo.active_employees(session, only_nip)
-    perf = await repo.performance_by_nip(session, period, only_nip)
-    attendance = await repo.attendance_by_nip(session, first, last, only_nip)
-    sanctions = await repo.sanctions_by_nip(session, first, last, only_nip)
-    escalated = await repo.escalations_by_nip(session, period, only_nip)
-    absent_in_year = await repo.unexcused_in_year(session, first.replace(month=1), last, only_nip)
+    return rules, await compute_for(session, period, rules, work_calendar, employees, only_nip)
+
+
+async def compute_for(session: AsyncSession, period: str, rules: RuleSet, work_calendar: WorkCalendar,
+                      employees: list[Employee], only_nip: str | None = None) -> list[tuple[Employee, TppResult]]:
+    """The results of `employees` (sorted by NIP): their inputs with a few bulk queries over their
+    NIP range, then the pure computation off the event loop."""
+    if not employees:
+        return []
+    first, last = month_bounds(period)
+    scope = only_nip or (employees[0].nip, employees[-1].nip)
+    perf = await repo.performance_by_nip(session, period, scope)
+    attendance = await repo.attendance_by_nip(session, first, last, scope)
+    sanctions = await repo.sanctions_by_nip(session, first, last, scope)
+    escalated = await repo.escalations_by_nip(session, period, scope)
+    absent_in_year = await repo.unexcused_in_year(session, first.replace(month=1), last, scope)
     default_workdays = work_calendar.working_days(first, last)  # no approved work: scoring sent no month
     batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
@@ -58,8 +71,7 @@ async def compute_all(session: AsyncSession, period: str, rule_sets: list[RuleSe
             unexcused_absences_in_year=absent_in_year.get(e.nip, 0), escalated_tasks=escalated.get(e.nip, 0),
         )
         batch.append((e, inputs))
-    results = await asyncio.to_thread(lambda: [(e, compute_tpp(rules, i)) for e, i in batch])
-    return rules, results
+    return await asyncio.to_thread(lambda: [(e, compute_tpp(rules, i)) for e, i in batch])
 
 
 def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleSet, now: datetime) -> TppComputedV1:
@@ -134,28 +146,57 @@ async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_cal
     state = await repo.get_period(uow.session, period, lock=True)
     state.check_closable(today=today, allow_early=allow_early)
     at = state.cutoff_at or utcnow()
-    rules, results = await compute_all(uow.session, period, rule_sets, work_calendar)
-    events = [to_event(employee, result, period, 1, rules, at) for employee, result in results]
-    if events:
-        await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
-    await uow.emit_many(TPP_COMPUTED, events, event_ids=[record_id(period, ev.nip, 1) for ev in events],
-                        occurred_at=at)
+    rules = rule_set_for(rule_sets, month_bounds(period)[0])
+    totals = Totals()
+    after: str | None = None
+    while employees := await repo.active_employees(uow.session, after=after, limit=CHUNK):
+        after = employees[-1].nip
+        results = await compute_for(uow.session, period, rules, work_calendar, employees)
+        events = [to_event(employee, result, period, 1, rules, at) for employee, result in results]
+        if events:
+            await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
+        await uow.emit_many(TPP_COMPUTED, events, event_ids=[record_id(period, ev.nip, 1) for ev in events],
+                            occurred_at=at)
+        totals.add(events)
+        uow.session.expunge_all()  # the chunk's ORM rows: memory stays flat whatever the city's size
     if fault_hold_seconds:  # test-only fault hook: a kill here must publish nothing
         await asyncio.sleep(fault_hold_seconds)
-    state.close(employee_count=len(events), total_amount=sum(ev.total_amount for ev in events),
-                closed_by=closed_by, now=utcnow())
+    state.close(employee_count=totals.count, total_amount=totals.total, closed_by=closed_by, now=utcnow())
     await repo.save_period(uow.session, state)
     await repo.clear_pending(uow.session, period)  # all in this revision
-    await emit_manifest(uow, state, opd_totals(events))
+    await emit_manifest(uow, state, totals.per_opd())
     return state
 
 
+class Totals:
+    """Control totals per OPD, summed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.by_unit: dict[str, dict[str, int]] = {}
+
+    def add(self, events: list[TppComputedV1]) -> None:
+        for ev in events:
+            t = self.by_unit.setdefault(ev.unit_code, dict.fromkeys(("employee_count", *TOTALS), 0))
+            t["employee_count"] += 1
+            for f in TOTALS:
+                t[f] += getattr(ev, f) or 0
+
+    @property
+    def count(self) -> int:
+        return sum(t["employee_count"] for t in self.by_unit.values())
+
+    @property
+    def total(self) -> int:
+        return sum(t["total_amount"] for t in self.by_unit.values())
+
+    def per_opd(self) -> list[OpdTotal]:
+        return [OpdTotal(unit_code=u, **t) for u, t in sorted(self.by_unit.items())]
+
+
 def opd_totals(events: list[TppComputedV1]) -> list[OpdTotal]:
-    by_unit: dict[str, list[TppComputedV1]] = {}
-    for ev in events:
-        by_unit.setdefault(ev.unit_code, []).append(ev)
-    return [OpdTotal(unit_code=u, employee_count=len(evs), **{f: sum(getattr(e, f) for e in evs) for f in TOTALS})
-            for u, evs in sorted(by_unit.items())]
+    totals = Totals()
+    totals.add(events)
+    return totals.per_opd()
 
 
 TOTALS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount", "bpjs_amount",

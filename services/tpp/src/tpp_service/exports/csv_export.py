@@ -62,7 +62,8 @@ HEADER = (
     "deductions",
     "gross_amount",  # = tpp.computed.v1 total_amount
     "bpjs_amount",
-    "pph21_amount",
+    "pph21_amount",  # withheld from the employee
+    "pph21_borne_amount",  # borne by the region's budget (not withheld)
     "net_amount",
 )
 ROW_EMPLOYEE = "pegawai"
@@ -100,13 +101,14 @@ def _employee(r: ExportRow) -> list[str]:
             nip_cell(r.nip), safe_text(r.name), safe_text(r.employee_type), str(r.kelas_jabatan),
             safe_text(r.predikat or ""), _factor(r.productivity), _factor(r.discipline_factor), "1",
             str(r.base_amount), str(r.kinerja_amount), str(r.disiplin_amount), str(r.deductions),
-            str(r.total_amount), str(r.bpjs_amount), str(r.pph21_amount), str(r.net_amount)]
+            str(r.total_amount), str(r.bpjs_amount), str(r.pph21_amount), str(r.pph21_borne_amount),
+            str(r.net_amount)]
 
 
 def _total(kind: str, period: str, revision: int, t: OpdTotal) -> list[str]:
     return [kind, period, str(revision), safe_text(t.unit_code), safe_text(t.unit_name), "", "", "", "", "", "",
             "", str(t.employees), str(t.base), str(t.kinerja), str(t.disiplin), str(t.deductions), str(t.gross),
-            str(t.bpjs), str(t.pph21), str(t.net)]
+            str(t.bpjs), str(t.pph21), str(t.pph21_borne), str(t.net)]
 
 
 def to_csv(rows: Iterable[ExportRow], period: str) -> bytes:

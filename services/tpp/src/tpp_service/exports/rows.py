@@ -8,7 +8,8 @@ built, so a file can never carry a slip that does not add up:
     total_amount (gross) = kinerja_amount + disiplin_amount - deductions     (tpp.computed.v1)
     net_amount           = total_amount - bpjs_amount - pph21_amount
 
-`pph21_amount` is the PPh 21 withheld from the employee (0 when the region's budget bears it).
+`pph21_amount` is the PPh 21 withheld from the employee (0 when the region's budget bears it);
+`pph21_borne_amount` the PPh 21 the budget bears (0 when withheld), as in tpp.computed.v1.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 NIP_RE = re.compile(r"^[0-9]{8,18}$")  # 18 digits for PNS; PPPK / non-ASN numbers may be shorter
 
 AMOUNT_FIELDS = ("base_amount", "kinerja_amount", "disiplin_amount", "deductions", "total_amount",
-                 "bpjs_amount", "pph21_amount", "net_amount")
+                 "bpjs_amount", "pph21_amount", "net_amount", "pph21_borne_amount")
 RATINGS = ("di_atas", "sesuai", "di_bawah")  # PermenPANRB 6/2022: di atas / sesuai / di bawah ekspektasi
 
 
@@ -60,6 +61,7 @@ class ExportRow:
     # Optional: the appraisal's two ratings behind the predikat ("di_atas" / "sesuai" / "di_bawah").
     hasil_kerja: str | None = None
     perilaku_kerja: str | None = None
+    pph21_borne_amount: int = 0  # PPh 21 borne by the region's budget: shown, not withheld
 
     def __post_init__(self) -> None:
         check_period(self.period)
@@ -107,13 +109,14 @@ class OpdTotal:
     bpjs: int
     pph21: int
     net: int
+    pph21_borne: int = 0
 
 
 GRAND_TOTAL_CODE = ""
 GRAND_TOTAL_NAME = "TOTAL"
 _SUMS = (("base", "base_amount"), ("kinerja", "kinerja_amount"), ("disiplin", "disiplin_amount"),
          ("deductions", "deductions"), ("gross", "total_amount"), ("bpjs", "bpjs_amount"),
-         ("pph21", "pph21_amount"), ("net", "net_amount"))
+         ("pph21", "pph21_amount"), ("net", "net_amount"), ("pph21_borne", "pph21_borne_amount"))
 TOTAL_FIELDS = tuple(f.name for f in fields(OpdTotal))
 
 

@@ -188,19 +188,29 @@ def _record(row: ExportRow, year: int, month: int, mapping: SiasnMapping) -> dic
     }
 
 
+def _dumps(value, indent: int | None = None) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=(", ", ": ") if indent is None else None)
+
+
 def to_siasn(rows: Iterable[ExportRow], period: str, *, mapping: SiasnMapping | None = None) -> bytes:
-    """The SIASN export of a period as UTF-8 JSON; the same input gives the same bytes."""
+    """The SIASN export of a period as UTF-8 JSON; the same input gives the same bytes. Each record
+    is one line (a province's 440,000 records stay a few hundred bytes each, never a tree of dicts)."""
     check_period(period)
     mapping = mapping or SiasnMapping()
     year, month = int(period[:4]), int(period[5:])
-    records, skipped = [], []
+    records: list[str] = []
+    skipped: list[str] = []
+    ready = 0
     for r in sorted_rows(rows, period):
         if r.employee_type in SIASN_EMPLOYEE_TYPES:
-            records.append(_record(r, year, month, mapping))
+            rec = _record(r, year, month, mapping)
+            ready += not rec["missing"]
+            records.append(_dumps(rec))
         else:
-            skipped.append({"nip": r.nip, "nama": r.name, "unit_code": r.unit_code, "employee_type": r.employee_type,
-                            "reason": "not an ASN (PNS/CPNS/PPPK): no SIASN record"})
-    doc = {
+            skipped.append(_dumps({"nip": r.nip, "nama": r.name, "unit_code": r.unit_code,
+                                   "employee_type": r.employee_type,
+                                   "reason": "not an ASN (PNS/CPNS/PPPK): no SIASN record"}))
+    head = {
         "format": FORMAT,
         "period": period,
         "target": {"system": "SIASN (BKN)", "endpoint": ENDPOINT, "body": "each record's payload, as JSON"},
@@ -214,9 +224,13 @@ def to_siasn(rows: Iterable[ExportRow], period: str, *, mapping: SiasnMapping | 
             "hasil_di_atas_from": None if mapping.hasil_di_atas_from is None else f"{mapping.hasil_di_atas_from:f}",
             "perilaku_default": mapping.perilaku_default,
         },
-        "counts": {"records": len(records), "ready": sum(1 for x in records if not x["missing"]),
-                   "skipped": len(skipped)},
-        "records": records,
-        "skipped": skipped,
+        "counts": {"records": len(records), "ready": ready, "skipped": len(skipped)},
     }
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    parts = ["{\n"]
+    for key, value in head.items():
+        parts.append(f"  {_dumps(key)}: " + _dumps(value, indent=2).replace("\n", "\n  ") + ",\n")
+    for key, items, last in (("records", records, False), ("skipped", skipped, True)):
+        body = ",\n".join("    " + x for x in items)
+        parts.append(f'  "{key}": [' + (f"\n{body}\n  ]" if items else "]") + ("\n" if last else ",\n"))
+    parts.append("}\n")
+    return "".join(parts).encode("utf-8")

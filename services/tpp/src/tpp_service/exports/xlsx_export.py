@@ -14,6 +14,9 @@ Three sheets:
 Deterministic: the same rows, period and generated_at give the same bytes. The workbook's
 created/modified properties are generated_at, and every zip entry is stamped with generated_at
 instead of the time of writing.
+
+openpyxl's write-only mode streams each sheet through a temporary file, so memory does not grow
+with the cells; its cost is time (openpyxl writes cell by cell in Python, docs/exports.md).
 """
 
 from __future__ import annotations
@@ -49,13 +52,14 @@ TEXT_FORMAT = "@"
 
 EMPLOYEE_HEADER = ("period", "revision", "unit_code", "unit_name", "nip", "name", "employee_type", "kelas_jabatan",
                    "predikat", "productivity", "discipline_factor", "base_amount", "kinerja_amount",
-                   "disiplin_amount", "deductions", "gross_amount", "bpjs_amount", "pph21_amount", "net_amount")
+                   "disiplin_amount", "deductions", "gross_amount", "bpjs_amount", "pph21_amount", "pph21_borne_amount",
+                   "net_amount")
 OPD_HEADER = ("unit_code", "unit_name", "employees", "base_amount", "kinerja_amount", "disiplin_amount", "deductions",
-              "gross_amount", "bpjs_amount", "pph21_amount", "net_amount")
+              "gross_amount", "bpjs_amount", "pph21_amount", "pph21_borne_amount", "net_amount")
 _TEXT_COLUMNS = {"period", "unit_code", "unit_name", "nip", "name", "employee_type", "predikat"}
 _FACTOR_COLUMNS = {"productivity", "discipline_factor"}
 _RUPIAH_COLUMNS = {"base_amount", "kinerja_amount", "disiplin_amount", "deductions", "gross_amount", "bpjs_amount",
-                   "pph21_amount", "net_amount"}
+                   "pph21_amount", "pph21_borne_amount", "net_amount"}
 _WIDTHS = {"unit_name": 36, "name": 32, "nip": 21, "unit_code": 14}
 _BOLD = Font(bold=True)
 
@@ -114,12 +118,13 @@ def _header(ws, header: tuple[str, ...]) -> list:
 def _employee_values(r: ExportRow) -> tuple:
     return (r.period, r.revision, r.unit_code, r.unit_name, r.nip, r.name, r.employee_type, r.kelas_jabatan,
             r.predikat or "", r.productivity, r.discipline_factor, r.base_amount, r.kinerja_amount,
-            r.disiplin_amount, r.deductions, r.total_amount, r.bpjs_amount, r.pph21_amount, r.net_amount)
+            r.disiplin_amount, r.deductions, r.total_amount, r.bpjs_amount, r.pph21_amount, r.pph21_borne_amount,
+            r.net_amount)
 
 
 def _total_values(t: OpdTotal) -> tuple:
     return (t.unit_code, t.unit_name, t.employees, t.base, t.kinerja, t.disiplin, t.deductions, t.gross, t.bpjs,
-            t.pph21, t.net)
+            t.pph21, t.pph21_borne, t.net)
 
 
 def _deterministic_zip(data: bytes, when: datetime, core_xml: bytes) -> bytes:
@@ -169,7 +174,7 @@ def to_xlsx(rows: Iterable[ExportRow], period: str, *, generated_at: datetime, r
                ("employees", total.employees), ("opd_count", len(totals)),
                ("base_amount", total.base), ("kinerja_amount", total.kinerja), ("disiplin_amount", total.disiplin),
                ("deductions", total.deductions), ("gross_amount", total.gross), ("bpjs_amount", total.bpjs),
-               ("pph21_amount", total.pph21), ("net_amount", total.net)]
+               ("pph21_amount", total.pph21), ("pph21_borne_amount", total.pph21_borne), ("net_amount", total.net)]
     for label, value in summary:
         wr.append([_cell(wr, "label", label, bold=True), _cell(wr, label, value)])
 

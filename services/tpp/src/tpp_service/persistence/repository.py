@@ -16,15 +16,21 @@ from tpp_service.persistence.tables import (
 )
 
 
-def _for(stmt, column, nip: str | None):
-    """Restrict a bulk query to one employee when `nip` is given (a slip preview)."""
+def _for(stmt, column, nip: str | tuple[str, str] | None):
+    """Restrict a bulk query to one employee (a slip preview) or to a NIP range (a chunk of the close)."""
+    if isinstance(nip, tuple):
+        return stmt.where(column.between(*nip))
     return stmt.where(column == nip) if nip else stmt
 
 
-async def active_employees(session: AsyncSession, nip: str | None = None) -> list[Employee]:
-    """Employees active now, and those with a personnel history (a leaver is paid their days)."""
+async def active_employees(session: AsyncSession, nip: str | None = None, *, after: str | None = None,
+                           limit: int | None = None) -> list[Employee]:
+    """Employees active now, and those with a personnel history (a leaver is paid their days), by
+    NIP; `after`/`limit` page through them (the close goes chunk by chunk)."""
     stmt = _for(sa.select(Employee).where(sa.or_(Employee.active, Employee.history.is_not(None))), Employee.nip, nip)
-    return list(await session.scalars(stmt.order_by(Employee.nip)))
+    if after is not None:
+        stmt = stmt.where(Employee.nip > after)
+    return list(await session.scalars(stmt.order_by(Employee.nip).limit(limit)))
 
 
 async def performance_by_nip(session: AsyncSession, period: str, nip: str | None = None) -> dict[str, PerformanceInput]:
