@@ -532,7 +532,7 @@ async def main() -> None:
         print("note: no .run/services/approval.pid; approval CPU is not measured")
     today = datetime.now(ZoneInfo(os.environ.get("KINERJA_TIMEZONE", "Asia/Jakarta"))).date().isoformat()
     run = f"{random.randrange(10**5):05d}"
-    result: dict = {"config": {**vars(a), "date": today, "run": run}, "machine": {"cpus": os.cpu_count()},
+    result: dict = {"config": {**vars(a), "out": Path(a.out).name, "date": today, "run": run}, "machine": {"cpus": os.cpu_count()},
                     "started_at": datetime.now().astimezone().isoformat(timespec="seconds")}
 
     csv_text, units, bulk_head, bulk_staff = city(a.employees, a.bulk, run)

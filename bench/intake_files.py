@@ -517,7 +517,7 @@ async def main() -> None:
     size = int(a.file_mib * MIB)
     today = a.date or datetime.now(ZoneInfo(os.environ.get("KINERJA_TIMEZONE", "Asia/Jakarta"))).date().isoformat()
     run = f"{random.randrange(10**5):05d}"
-    result: dict = {"config": {**vars(a), "file_bytes": size, "date": today, "run": run},
+    result: dict = {"config": {**vars(a), "out": Path(a.out).name, "file_bytes": size, "date": today, "run": run},
                     "machine": {"cpus": os.cpu_count()}}
     activity_pid = service_pid("activity")
     if activity_pid is None:

@@ -267,7 +267,7 @@ async def main() -> None:
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "rush.json"))
     p.add_argument("--chart", default=str(ROOT / "bench" / "results" / "rush.png"))
     a = p.parse_args()
-    result: dict = {"config": vars(a), "machine": {"cpus": os.cpu_count()}}
+    result: dict = {"config": {k: (Path(v).name if k in ("out", "chart") else v) for k, v in vars(a).items()}, "machine": {"cpus": os.cpu_count()}}
     admin = AIOKafkaAdminClient(bootstrap_servers=a.bootstrap)
     lag_consumer = AIOKafkaConsumer(bootstrap_servers=a.bootstrap, enable_auto_commit=False)
     await admin.start()

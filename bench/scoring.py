@@ -514,7 +514,7 @@ async def main() -> None:
     db_url = scoring_db_url(a.scoring_db)
     today = datetime.now(ZoneInfo(os.environ.get("KINERJA_TIMEZONE", "Asia/Jakarta"))).date().isoformat()
     run = f"{random.randrange(10**5):05d}"
-    result: dict = {"config": {**vars(a), "scoring_db": "(url)", "date": today, "run": run},
+    result: dict = {"config": {**vars(a), "out": Path(a.out).name, "scoring_db": "(url)", "date": today, "run": run},
                     "machine": {"cpus": os.cpu_count(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
                     "started_at": datetime.now().astimezone().isoformat(timespec="seconds")}
 

@@ -99,3 +99,12 @@ def test_region_numbers_are_exact_decimals(tmp_path):
     region = load_region(str(tmp_path))
     assert region.target_points == Decimal("0.1") and region.types[0].points == Decimal("0.1")
     assert load_region(None).scoring_mode == "minutes"  # the packaged default
+
+
+def test_a_revision_made_before_the_recorded_decision_is_stale():
+    s = score(ScoreStatus.SCORED)
+    decided = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+    s.decide(Decision.reject, decided)
+    assert s.is_stale(datetime(2026, 12, 2, 9, 59, tzinfo=timezone.utc))  # crossed on the way: the reject stands
+    assert not s.is_stale(datetime(2026, 12, 2, 10, 5, tzinfo=timezone.utc))  # revised after the decision
+    assert not score(ScoreStatus.SCORED).is_stale(decided)  # never decided

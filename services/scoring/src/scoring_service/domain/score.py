@@ -43,6 +43,7 @@ class Score:
     points: Decimal
     status: ScoreStatus
     scored_at: datetime
+    decided_at: datetime | None = None  # the superior's last decision (its decided_at)
 
     @classmethod
     def priced(cls, *, activity_id: str, nip: str, work_date: date, type_code: str, quantity: int, price: Price,
@@ -54,6 +55,11 @@ class Score:
     def period(self) -> str:
         return period_of(self.work_date)
 
+    def is_stale(self, revised_at: datetime) -> bool:
+        """A revision made before the decision already recorded (events of two topics crossed):
+        the superior decided with it in view, so it changes nothing."""
+        return self.decided_at is not None and revised_at < self.decided_at
+
     def rescore(self, *, work_date: date, type_code: str, quantity: int, price: Price, now: datetime) -> None:
         """A revision priced again; approved work is counted already and cannot change."""
         if self.status == ScoreStatus.APPROVED:
@@ -61,11 +67,12 @@ class Score:
         self.work_date, self.type_code, self.quantity = work_date, type_code, quantity
         self.minutes, self.points, self.status, self.scored_at = price.minutes, price.points, ScoreStatus.SCORED, now
 
-    def decide(self, decision: Decision) -> bool:
+    def decide(self, decision: Decision, at: datetime | None = None) -> bool:
         """Apply the superior's decision; True when it is an approval to count now (an activity is
         counted once, however often its approval arrives)."""
         if self.status == ScoreStatus.APPROVED:
             return False
+        self.decided_at = at or self.decided_at
         self.status = OUTCOME[decision]
         return self.status == ScoreStatus.APPROVED
 

@@ -53,6 +53,7 @@ class ScoreRow(Base, table=True):
     status: str = Field(max_length=20)
     scored_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     credited_volume: int = 0  # the volume that counts (after the type's daily maximum)
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     explanation: dict | None = Field(default=None, sa_type=sa.JSON)
 
 
