@@ -40,6 +40,10 @@ export KINERJA_TEST_KAFKA_CA="$KINERJA_RUN_DIR/kafka/tls/ca.crt"
 export KINERJA_TEST_PG_URL="$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"
 export KINERJA_TEST_REQUIRE_INFRA=1
 
+# The container image builder and the OpenTelemetry collector of tests/ops, built before pytest's timeouts run.
+bash scripts/image-tools.sh install
+bash tests/ops/otelcol/build.sh >/dev/null
+
 set +e
 uv run pytest "$@"
 status=$?

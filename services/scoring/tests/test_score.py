@@ -108,3 +108,16 @@ def test_a_revision_made_before_the_recorded_decision_is_stale():
     assert s.is_stale(datetime(2026, 12, 2, 9, 59, tzinfo=timezone.utc))  # crossed on the way: the reject stands
     assert not s.is_stale(datetime(2026, 12, 2, 10, 5, tzinfo=timezone.utc))  # revised after the decision
     assert not score(ScoreStatus.SCORED).is_stale(decided)  # never decided
+
+
+def test_an_approval_counts_what_the_superior_approved_and_a_stale_revision_keeps_it():
+    s = score(ScoreStatus.SCORED, minutes=30)
+    at = datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc)
+    assert s.decide(Decision.approve, at, minutes=10, points=Decimal(0)) is True
+    assert (s.status, s.minutes) == (ScoreStatus.APPROVED, 10)  # the decision's figures
+    s.take_stale_revision(work_date=s.work_date, type_code=s.type_code, quantity=3, price=Price(30, Decimal(0)))
+    assert (s.status, s.minutes, s.quantity) == (ScoreStatus.APPROVED, 10, 3)
+    r = score(ScoreStatus.SCORED, minutes=10)
+    r.decide(Decision.reject, at)
+    r.take_stale_revision(work_date=r.work_date, type_code=r.type_code, quantity=3, price=Price(30, Decimal(0)))
+    assert (r.status, r.minutes, r.quantity) == (ScoreStatus.REJECTED, 30, 3)

@@ -110,6 +110,9 @@ class ServiceRuntime:
         await self.relay.stop()
         await self.broker.stop()
         await self.db.dispose()
+        provider = trace.get_tracer_provider()
+        if hasattr(provider, "force_flush"):  # uvicorn re-raises SIGTERM: the SDK's exit hook never runs
+            provider.force_flush(5_000)
         log.info("service stopped")
 
     async def ready_db(self) -> bool:
@@ -157,7 +160,9 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
             await runtime.stop()
 
     check_token_settings(settings)
-    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan)
+    # The kit's RequestTelemetry makes the one SERVER span per request; FastAPI's own tracing
+    # (0.165+) would add a second one, and a trace per probe and scrape.
+    app = FastAPI(title=title, version="1.0.0", lifespan=lifespan, telemetry={"tracing": False})
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
     app.state.write_limits = TokenBuckets(settings.write_rate_per_minute, settings.write_burst)

@@ -101,12 +101,13 @@ async def price(uow: UnitOfWork, event: ActivitySubmittedV1, revision: int, regi
                       position_kind=employee.position_kind)
     now = datetime.now(timezone.utc)
     score = await repo.get_score(uow.session, activity_id, lock=True)
-    if score is not None and revision and score.is_stale(event.submitted_at):
-        return  # decided after this revision was made: the decision stands
     old_period = score.period if score else None
     if score is None:
         score = Score.priced(activity_id=activity_id, nip=event.nip, work_date=event.work_date,
                              type_code=event.type_code, quantity=event.quantity, price=p, now=now)
+    elif revision and score.is_stale(event.submitted_at):  # decided after this revision was made
+        score.take_stale_revision(work_date=event.work_date, type_code=event.type_code, quantity=event.quantity,
+                                  price=p)
     else:
         score.rescore(work_date=event.work_date, type_code=event.type_code, quantity=event.quantity, price=p, now=now)
     explanation = explanation_of(p)
@@ -137,7 +138,7 @@ async def count_decision(uow: UnitOfWork, event: ApprovalDecidedV1, region: Regi
     if score is None:
         raise NotYetAvailable(f"score of activity {event.activity_id} not stored yet")
     status_before = score.status
-    counts = score.decide(event.decision, event.decided_at)
+    counts = score.decide(event.decision, event.decided_at, minutes=event.minutes, points=event.points)
     if score.status == status_before and not counts:
         return  # redelivered or late: nothing changed
     await repo.save_score(uow.session, score)

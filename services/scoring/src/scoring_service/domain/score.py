@@ -60,6 +60,13 @@ class Score:
         the superior decided with it in view, so it changes nothing."""
         return self.decided_at is not None and revised_at < self.decided_at
 
+    def take_stale_revision(self, *, work_date: date, type_code: str, quantity: int, price: Price) -> None:
+        """A revision that crossed the decision on the way: its data is taken (the superior had
+        it in view), the decision stands; approved work keeps the minutes and points approved."""
+        self.work_date, self.type_code, self.quantity = work_date, type_code, quantity
+        if self.status != ScoreStatus.APPROVED:
+            self.minutes, self.points = price.minutes, price.points
+
     def rescore(self, *, work_date: date, type_code: str, quantity: int, price: Price, now: datetime) -> None:
         """A revision priced again; approved work is counted already and cannot change."""
         if self.status == ScoreStatus.APPROVED:
@@ -67,12 +74,16 @@ class Score:
         self.work_date, self.type_code, self.quantity = work_date, type_code, quantity
         self.minutes, self.points, self.status, self.scored_at = price.minutes, price.points, ScoreStatus.SCORED, now
 
-    def decide(self, decision: Decision, at: datetime | None = None) -> bool:
+    def decide(self, decision: Decision, at: datetime | None = None, *, minutes: int | None = None,
+               points: Decimal | None = None) -> bool:
         """Apply the superior's decision; True when it is an approval to count now (an activity is
-        counted once, however often its approval arrives)."""
+        counted once, however often its approval arrives). An approval counts the minutes and points
+        the superior approved (the decision's own figures), whatever revision reached scoring first."""
         if self.status == ScoreStatus.APPROVED:
             return False
         self.decided_at = at or self.decided_at
+        if decision == Decision.approve and minutes is not None:
+            self.minutes, self.points = minutes, Decimal(points if points is not None else self.points)
         self.status = OUTCOME[decision]
         return self.status == ScoreStatus.APPROVED
 
