@@ -8,7 +8,9 @@
    and apel, leave, a few days tanpa keterangan) and every workday of the months before it in the
    year (the PP 94/2021 count reads them), sanctions, escalations and the month's performance.
 2. Closes the month (cutoff, then the close transaction, as POST /v1/periods/{p}/close does) in a
-   SUBPROCESS, so its peak RSS (getrusage ru_maxrss) is the close's alone, not the seeding's.
+   SUBPROCESS, so its peak RSS (getrusage ru_maxrss, and VmHWM beside it) is the close's alone, not
+   the seeding's. Linux keeps ru_maxrss across fork and execve, so the close processes are started
+   before the seeding, while this one is small, and wait for the database's name on their stdin.
 3. Baselines in the same run and on the same server, from the rows the close wrote: (a) a bare
    bulk insert of the same computations rows and outbox rows (COPY, one transaction) and, beside
    it, the same rows through the write path the close uses (SQLAlchemy Core insert, CHUNK rows a
@@ -61,7 +63,19 @@ def rss_mib() -> float:
 
 
 def peak_rss_mib() -> float:
+    """getrusage's ru_maxrss. On Linux it is kept across fork and execve: a process started by a
+    large parent reports the parent's high-water mark (hence the close processes are started
+    before the seeding, while this process is small)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def hwm_mib() -> float:
+    """VmHWM: the peak RSS of this address space, i.e. since execve (not inherited)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # --------------------------------------------------------------------------------------------- the city
@@ -309,23 +323,42 @@ async def close_only(server: str, dbname: str, profile: str | None, cprofile: st
             "cutoff_s": round(t1 - t0, 3), "close_tx_s": round(t2 - t1, 3), "wall_s": round(t2 - t0, 3),
             "cpu_s": round(cpu, 2), "employees_per_s": round(row.employee_count / (t2 - t0)),
             "rss_before_mib": round(rss_before, 1), "peak_rss_before_mib": round(peak_before, 1),
-            "peak_rss_mib": round(peak_rss_mib(), 1), "rss_after_mib": round(rss_mib(), 1),
+            "peak_rss_mib": round(peak_rss_mib(), 1), "vm_hwm_mib": round(hwm_mib(), 1),
+            "rss_after_mib": round(rss_mib(), 1),
             "rule_set": rules[0].label if rules else None}
 
 
-def run_close(server: str, dbname: str, a: argparse.Namespace) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--pg", server, "--close-only", dbname]
+def spawn_close(server: str, a: argparse.Namespace) -> subprocess.Popen:
+    """A close process, started now (this process still small, see peak_rss_mib); it waits for the
+    database's name on its stdin."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--pg", server, "--close-only", "-"]
     if a.profile:
         cmd += ["--profile", a.profile]
     if a.cprofile:
         cmd += ["--cprofile", a.cprofile]
     if a.wrap:
         cmd = shlex.split(a.wrap) + cmd
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        raise SystemExit(f"the close subprocess failed (exit {proc.returncode}); stdout: {proc.stdout[-2000:]}")
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    return json.loads(lines[-1])
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def run_close(proc: subprocess.Popen, dbname: str) -> dict:
+    proc.stdin.write(dbname + "\n")
+    proc.stdin.close()
+    out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise SystemExit(f"the close subprocess failed (exit {proc.returncode}); stdout: {out[-2000:]}")
+    return json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
+
+
+def dismiss(procs: list[subprocess.Popen]) -> None:
+    """Close processes not used (an error before their turn): an empty name ends them."""
+    for proc in procs:
+        if proc.returncode is None and proc.stdin and not proc.stdin.closed:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 # --------------------------------------------------------------------------------------------- baselines
@@ -382,19 +415,32 @@ async def bare_inserts(conn: asyncpg.Connection, server: str, dbname: str) -> di
     bc = metadata.tables["computations"].to_metadata(md, name="bench_computations")
     bo = metadata.tables["outbox"].to_metadata(md, name="bench_outbox")
     json_cols = [c.name for c in bc.columns if isinstance(c.type, sa.JSON)]
-    comp_dicts = [{**dict(r), **{k: json.loads(r[k]) for k in json_cols}} for r in comp]
-    out_dicts = [{"topic": r["topic"], "key": r["key"], "payload": r["payload"], "headers": json.loads(r["headers"])}
-                 for r in outbox]
+
+    def comp_dicts(rows):
+        return [{**dict(r), **{k: json.loads(r[k]) for k in json_cols}} for r in rows]
+
+    def out_dicts(rows):
+        return [{"topic": r["topic"], "key": r["key"], "payload": r["payload"], "headers": json.loads(r["headers"])}
+                for r in rows]
+
     db = Database(f"{server}/{dbname}".replace("postgresql://", "postgresql+asyncpg://"), metadata)  # its engine
     await db.ping()
-    t0 = time.perf_counter()
-    async with db.engine.begin() as sa_conn:
-        for i in range(0, len(comp_dicts), CHUNK):
-            await sa_conn.execute(sa.insert(bc), comp_dicts[i:i + CHUNK])
-            await sa_conn.execute(sa.insert(bo), out_dicts[i:i + CHUNK])
-        for i in range(len(comp_dicts), len(out_dicts), CHUNK):  # the manifest
-            await sa_conn.execute(sa.insert(bo), out_dicts[i:i + CHUNK])
-    core_s = time.perf_counter() - t0
+    core_s = 0.0  # the statements only: each chunk's dicts are built outside the clock
+    async with db.engine.connect() as sa_conn:
+        t0 = time.perf_counter()
+        await sa_conn.begin()
+        core_s += time.perf_counter() - t0
+        for i in range(0, max(len(comp), len(outbox)), CHUNK):
+            c, o = comp_dicts(comp[i:i + CHUNK]), out_dicts(outbox[i:i + CHUNK])
+            t0 = time.perf_counter()
+            if c:
+                await sa_conn.execute(sa.insert(bc), c)
+            if o:
+                await sa_conn.execute(sa.insert(bo), o)
+            core_s += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        await sa_conn.commit()
+        core_s += time.perf_counter() - t0
     await db.dispose()
     await conn.execute("DROP TABLE IF EXISTS bench_computations, bench_outbox")
     return {"computations_rows": len(comp), "outbox_rows": len(outbox),
@@ -496,11 +542,15 @@ async def main() -> None:
     a = p.parse_args()
     server = a.pg.rstrip("/")
     if a.close_only:
-        print(json.dumps(await close_only(server, a.close_only, a.profile, a.cprofile)), flush=True)
+        dbname = sys.stdin.readline().strip() if a.close_only == "-" else a.close_only
+        if dbname:  # an empty line: the parent gave up before this close's turn
+            print(json.dumps(await close_only(server, dbname, a.profile, a.cprofile)), flush=True)
         return
 
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load0 = os.getloadavg()
+    procs = [spawn_close(server, a) for _ in range(a.runs)]
+    parent_at_spawn = peak_rss_mib()
     name = await create_db(server)
     print(f"database {name}; seeding {a.employees:,} employees", flush=True)
     conn = await asyncpg.connect(f"{server}/{name}")
@@ -511,7 +561,7 @@ async def main() -> None:
               f"{seeded['attendance_month']:,} rows this month + {seeded['attendance_prior_months']:,} before it "
               f"(parent peak RSS {peak_rss_mib():.0f} MiB)", flush=True)
         for i in range(a.runs):
-            close = run_close(server, name, a)
+            close = run_close(procs[i], name)
             out = await written(conn)
             if out["computations"] != close["employee_count"] or out["outbox_computed"] != close["employee_count"] \
                     or out["outbox_manifests"] != 1 or not out["manifest_last"]:
@@ -526,6 +576,7 @@ async def main() -> None:
             runs.append(run)
             report(i + 1, a.employees, run)
     finally:
+        dismiss(procs)
         await conn.close()
         if a.keep_db:
             print(f"kept database {name}")
@@ -535,6 +586,8 @@ async def main() -> None:
                          "profile": a.profile or "rules.json", "bootstrap": a.bootstrap,
                          "produce": "measured" if a.bootstrap else "skipped: no --bootstrap"},
               "machine": {"cpus": os.cpu_count(), "loadavg_at_start": load0, "loadavg_at_end": os.getloadavg()},
+              "parent_peak_rss_mib": {"when_the_close_processes_started": round(parent_at_spawn, 1),
+                                      "at_end": round(peak_rss_mib(), 1)},
               "started_at": started_at, "seed": seeded, "runs": runs,
               "best": {"wall_s": min(r["close"]["wall_s"] for r in runs),
                        "employees_per_s": max(r["close"]["employees_per_s"] for r in runs),
@@ -549,7 +602,7 @@ def report(i: int, n: int, run: dict) -> None:
           f"(chunk {c['chunk']}, rule set {c['rule_set']})")
     print(f"  close:  {c['wall_s']:.2f} s wall (cutoff {c['cutoff_s']:.2f} + close {c['close_tx_s']:.2f}), "
           f"cpu {c['cpu_s']:.1f} s, {c['employees_per_s']:,} employees/s, peak RSS {c['peak_rss_mib']:.0f} MiB "
-          f"(before the close {c['rss_before_mib']:.0f} MiB)")
+          f"(VmHWM {c['vm_hwm_mib']:.0f}; before the close {c['rss_before_mib']:.0f} MiB)")
     print(f"  wrote:  {w['computations']:,} computations (~{w['computation_row_bytes']} B/row, {w['computations_table_mib']} MiB), "
           f"{w['outbox_computed'] + w['outbox_manifests']:,} outbox rows (payload ~{w['payload_bytes']} B, "
           f"{w['outbox_table_mib']} MiB)")

@@ -165,6 +165,11 @@ async def test_a_killed_close_reruns_to_the_same_records_and_late_inputs_become_
         assert sum(1 for _ in book["Pegawai"].iter_rows(min_row=2)) == p["employee_count"]
         r = await http.get(f"{tpp}/v1/periods/{period}/siasn", headers=bpkad)
         assert r.status_code == 200 and e2 in r.text
+        siasn = r.json()["records"]
+        assert {x["predikat_source"] for x in siasn if x["nip"] == e2} == {"derived_from_k"}  # no appraisal
+        # test_appraisal_talent finalised annual appraisals of this year: their predikat is exported.
+        if period[:4] == today()[:4]:
+            assert any(x["predikat_source"] == "appraisal" for x in siasn), "no final appraisal reached tpp"
         assert (await http.get(f"{tpp}/v1/periods/2020-01/export.csv", headers=bpkad)).status_code == 409
 
 

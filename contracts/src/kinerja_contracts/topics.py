@@ -15,6 +15,7 @@ from kinerja_contracts.activity.v1 import (
     ActivitySubmittedV1,
     ActivityWithdrawnV1,
 )
+from kinerja_contracts.appraisal.v1 import AppraisalFinalizedV1
 from kinerja_contracts.approval.v1 import (
     ApprovalDecidedV1,
     ApprovalEscalatedV1,
@@ -28,6 +29,7 @@ from kinerja_contracts.calendar.v1 import CalendarYearV1
 from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
+from kinerja_contracts.talent.v1 import TalentBoxAssignedV1
 from kinerja_contracts.tpp.v1 import TppComputedV1, TppPeriodClosedV1
 
 
@@ -72,6 +74,8 @@ PERFORMANCE_MONTHLY = "performance.monthly.v1"
 DISCIPLINE_SANCTIONED = "discipline.sanctioned.v1"
 TPP_COMPUTED = "tpp.computed.v1"
 TPP_PERIOD_CLOSED = "tpp.period.closed.v1"
+APPRAISAL_FINALIZED = "appraisal.finalized.v1"
+TALENT_BOX_ASSIGNED = "talent.box-assigned.v1"
 
 TOPICS: dict[str, TopicSpec] = {
     t.name: t
@@ -99,6 +103,10 @@ TOPICS: dict[str, TopicSpec] = {
            "A disciplinary sanction (hukuman disiplin) with its TPP cut from the region rule set."),
         _t(TPP_COMPUTED, TppComputedV1, "nip", 6, False, "tpp", "TPP of one employee for one period (payroll)."),
         _t(TPP_PERIOD_CLOSED, TppPeriodClosedV1, "period", 1, False, "tpp", "A period was closed."),
+        _t(APPRAISAL_FINALIZED, AppraisalFinalizedV1, "nip", 6, False, "scoring",
+           "An SKP appraisal became final (predikat, ratings, angka kredit factor); for tpp's SIASN export."),
+        _t(TALENT_BOX_ASSIGNED, TalentBoxAssignedV1, "nip", 6, False, "scoring",
+           "An employee's 9-box talent box for a period; latest per (nip, period) wins."),
     ]
 }
 

@@ -22,6 +22,8 @@ class ActivitySubmittedV1(Event):
     description: str
     evidence_sha256: list[str] = Field(default_factory=list)
     submitted_at: datetime
+    rhk_id: str | None = Field(default=None, max_length=36,
+                               description="the RHK (planned result of the employee's SKP) this work serves")
 
 
 class ActivityRevisedV1(ActivitySubmittedV1):

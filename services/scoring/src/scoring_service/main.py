@@ -11,12 +11,15 @@ from kinerja_contracts.topics import CATALOG_ACTIVITY_TYPE
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.service import ServiceRuntime, ServiceSpec
 from kinerja_kit.settings import ServiceSettings
+from scoring_service.api.appraisal import router as appraisal_router
 from scoring_service.api.catalog import router as catalog_router
 from scoring_service.api.routes import router
+from scoring_service.api.talent import router as talent_router
 from scoring_service.handlers.consumers import register
 from scoring_service.persistence import repository as repo
 from scoring_service.persistence.tables import metadata
 from scoring_service.region import RegionConfig, load_region
+from scoring_service.region.appraisal import load_rules
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,11 @@ def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     register(runtime.consumers, region, app.state.calendar)
     runtime.on_migrated.append(lambda: seed_catalog(runtime, region))
     app.state.region = region
+    app.state.appraisal_rules = load_rules(runtime.settings.region_config_dir)  # validated at start
 
 
 SERVICE = ServiceSpec(name="scoring", port=8002, settings=ScoringSettings, metadata=metadata,
-                      routers=[catalog_router, router], wire=wire)
+                      routers=[catalog_router, router, appraisal_router, talent_router], wire=wire)
 load_settings, create_app, main = SERVICE.load_settings, SERVICE.create_app, SERVICE.main
 
 if __name__ == "__main__":

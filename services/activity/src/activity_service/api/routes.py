@@ -29,7 +29,7 @@ def _out(a: Activity, evidence: list[str] | None = None) -> ActivityOut:
     return ActivityOut(evidence=evidence or [],
         id=a.id, nip=a.nip, type_code=a.type_code, date=a.work_date, start_time=a.start_time,
         end_time=a.end_time, quantity=a.quantity, description=a.description, status=a.status,
-        minutes=a.minutes, points=a.points, decision_reason=a.decision_reason, revision=a.revision,
+        minutes=a.minutes, points=a.points, decision_reason=a.decision_reason, revision=a.revision, rhk_id=a.rhk_id,
         created_at=a.created_at, updated_at=a.updated_at,
     )
 
@@ -66,7 +66,7 @@ async def submit_activity(request: Request, principal: WriteLimited,
         activity = await activities.submit(
             uow, request.app.state.reference, nip=principal.nip, type_code=body.type_code, work_date=body.work_date,
             start_time=body.start_time, end_time=body.end_time, quantity=body.quantity,
-            description=body.description, today=settings.today(), backdate_working_days=settings.backdate_working_days,
+            description=body.description, rhk_id=body.rhk_id, today=settings.today(), backdate_working_days=settings.backdate_working_days,
             evidence=evidence)
         return await _out_with_evidence(uow.session, activity)
     with discarded_on_failure(store, new):

@@ -21,6 +21,8 @@ class ActivityCreate(BaseModel):
     end_time: time
     quantity: int = Field(ge=1, le=1000)
     description: str = Field(min_length=1, max_length=2000)
+    rhk_id: str | None = Field(default=None, min_length=1, max_length=36,
+                               description="the RHK of the caller's SKP (scoring) this work serves; optional")
 
 
 class ActivityPatch(BaseModel):
@@ -35,6 +37,8 @@ class ActivityPatch(BaseModel):
     end_time: time | None = None
     quantity: int | None = Field(default=None, ge=1, le=1000)
     description: str | None = Field(default=None, min_length=1, max_length=2000)
+    rhk_id: str | None = Field(default=None, min_length=1, max_length=36,
+                               description="the RHK of the caller's SKP (scoring) this work serves; optional")
 
 
 class WithdrawIn(BaseModel):
@@ -56,6 +60,7 @@ class ActivityOut(BaseModel):
     points: Decimal | None = None
     decision_reason: str | None = None
     revision: int = 0
+    rhk_id: str | None = Field(default=None, description="the RHK it serves (scoring's SKP)")
     evidence: list[str] = Field(default_factory=list, description="SHA-256 of each file; download at "
                                 "/v1/activities/{id}/evidence/{sha256}")
     created_at: datetime

@@ -18,7 +18,7 @@ from kinerja_kit.outbox import UnitOfWork
 
 
 async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_code: str, work_date: date, start_time, end_time,
-                 quantity: int, description: str, today: date, backdate_working_days: int,
+                 quantity: int, description: str, today: date, backdate_working_days: int, rhk_id: str | None = None,
                  evidence: list[tuple[str, str, int]] = ()) -> Activity:
     """Store a new activity and queue activity.submitted.v1 (201 only after the commit)."""
     employee = await repo.get_employee(uow.session, nip, lock=True)
@@ -34,14 +34,14 @@ async def submit(uow: UnitOfWork, reference: ReferenceCache, *, nip: str, type_c
     now = datetime.now(timezone.utc)
     activity = Activity.submit(ctx, id=str(uuid.uuid4()), nip=nip, type_code=type_code, work_date=work_date,
                                start_time=start_time, end_time=end_time, quantity=quantity,
-                               description=description, now=now)
+                               description=description, now=now, rhk_id=rhk_id)
     await repo.save_activity(uow.session, activity)
     await repo.add_evidence(uow.session, activity.id, list(evidence), now)
     await uow.emit(ACTIVITY_SUBMITTED, ActivitySubmittedV1(
         activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
         work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
         quantity=activity.quantity, description=activity.description, submitted_at=now,
-        evidence_sha256=[sha for sha, _, _ in evidence],
+        evidence_sha256=[sha for sha, _, _ in evidence], rhk_id=activity.rhk_id,
     ))
     return activity
 
@@ -63,7 +63,7 @@ async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str
         raise NotPermitted("caller is not an active employee in the organisation data")
     activity = await _own(uow, activity_id, nip)
     fields = {k: changes.get(k, getattr(activity, k)) for k in
-              ("type_code", "work_date", "start_time", "end_time", "quantity", "description")}
+              ("type_code", "work_date", "start_time", "end_time", "quantity", "description", "rhk_id")}
     ctx = IntakeContext(
         type_info=await reference.type_info(uow.session, fields["type_code"], fields["work_date"]),
         position_kind=employee.position_kind, today=today, backdate_working_days=backdate_working_days,
@@ -79,6 +79,7 @@ async def revise(uow: UnitOfWork, reference: ReferenceCache, *, activity_id: str
         activity_id=uuid.UUID(activity.id), nip=activity.nip, type_code=activity.type_code,
         work_date=activity.work_date, start_time=activity.start_time, end_time=activity.end_time,
         quantity=activity.quantity, description=activity.description, submitted_at=now, revision=revision,
+        rhk_id=activity.rhk_id,
     ))
     return activity
 

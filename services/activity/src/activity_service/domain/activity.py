@@ -109,14 +109,16 @@ class Activity:
     points: Decimal | None = None
     decision_reason: str | None = None
     revision: int = 0
+    rhk_id: str | None = None  # the RHK of the employee's SKP this work serves (scoring checks it)
 
     @classmethod
     def submit(cls, ctx: IntakeContext, *, id: str, nip: str, type_code: str, work_date: date, start_time: time,
-               end_time: time, quantity: int, description: str, now: datetime) -> "Activity":
+               end_time: time, quantity: int, description: str, now: datetime,
+               rhk_id: str | None = None) -> "Activity":
         """A new activity, once every guard rail passes."""
         check_intake(ctx, work_date, start_time, end_time)
         return cls(id=id, nip=nip, type_code=type_code, work_date=work_date, start_time=start_time,
-                   end_time=end_time, quantity=quantity, description=description,
+                   end_time=end_time, quantity=quantity, description=description, rhk_id=rhk_id,
                    status=ActivityStatus.SUBMITTED, created_at=now, updated_at=now)
 
     @property
@@ -134,14 +136,14 @@ class Activity:
         self.status, self.decision_reason, self.updated_at = OUTCOME[decision], reason, now
 
     def revise(self, ctx: IntakeContext, *, type_code: str, work_date: date, start_time: time, end_time: time,
-               quantity: int, description: str, now: datetime) -> int:
+               quantity: int, description: str, now: datetime, rhk_id: str | None = None) -> int:
         """A pending or returned activity, corrected; it goes back through scoring to the same
         approver. Returns the new revision number."""
         if self.status not in REVISABLE:
             raise TransitionRefused("activity", self.status, "revise")
         check_intake(ctx, work_date, start_time, end_time)
         self.type_code, self.work_date, self.start_time, self.end_time = type_code, work_date, start_time, end_time
-        self.quantity, self.description, self.updated_at = quantity, description, now
+        self.quantity, self.description, self.updated_at, self.rhk_id = quantity, description, now, rhk_id
         self.status, self.decision_reason, self.revision = ActivityStatus.REVISED, None, self.revision + 1
         return self.revision
 

@@ -57,6 +57,7 @@ class ActivityRow(Base, table=True):
     points: Decimal | None = Field(default=None, sa_type=sa.Numeric(12, 4))
     decision_reason: str | None = Field(default=None, sa_type=sa.Text)
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rhk_id: str | None = Field(default=None, max_length=36)  # the RHK it serves (scoring's SKP), optional
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 

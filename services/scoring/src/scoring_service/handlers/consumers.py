@@ -15,7 +15,7 @@ from kinerja_contracts.topics import (
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
 from kinerja_kit.outbox import UnitOfWork
-from scoring_service.application import scoring
+from scoring_service.application import appraisal, scoring
 from scoring_service.persistence import repository as repo
 from scoring_service.region import RegionConfig
 
@@ -38,10 +38,12 @@ def register(group: ConsumerGroup, region: RegionConfig, calendar: CalendarCache
     @group.handler(ACTIVITY_SUBMITTED)
     async def on_submitted(uow: UnitOfWork, event: ActivitySubmittedV1, meta: EventMeta) -> None:
         await scoring.price(uow, event, 0, region, calendar)
+        await appraisal.link_activity(uow, event)  # the RHK it serves (progress of the SKP)
 
     @group.handler(ACTIVITY_REVISED)
     async def on_revised(uow: UnitOfWork, event: ActivityRevisedV1, meta: EventMeta) -> None:
         await scoring.price(uow, event, event.revision, region, calendar)
+        await appraisal.link_activity(uow, event)
 
     @group.handler(ACTIVITY_WITHDRAWN)
     async def on_withdrawn(uow: UnitOfWork, event: ActivityWithdrawnV1, meta: EventMeta) -> None:

@@ -77,3 +77,91 @@ class AttendanceDay(Base, table=True):
     nip: str = Field(primary_key=True, max_length=18)
     work_date: date = Field(primary_key=True)
     status: str = Field(max_length=30)
+
+
+# --- appraisal and talent (issue 14) ----------------------------------------------------------
+
+class SkpRow(Base, table=True):
+    """An employee's SKP of one year: proposed by the employee, agreed by the atasan."""
+    __tablename__ = "skp"
+    __table_args__ = (sa.UniqueConstraint("nip", "year", name="uq_skp_nip_year"),)
+    id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18)
+    year: int
+    unit_code: str = Field(max_length=50)
+    status: str = Field(max_length=20)
+    appraiser_nip: str | None = Field(default=None, max_length=18)  # the atasan who agreed it
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    agreed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class RhkRow(Base, table=True):
+    """A planned result (Rencana Hasil Kerja) of an SKP, with its indicators and targets."""
+    __tablename__ = "rhk"
+    id: str = Field(primary_key=True, max_length=36)
+    skp_id: str = Field(max_length=36, index=True)
+    position: int
+    kind: str = Field(max_length=12)  # main | additional
+    title: str = Field(max_length=500)
+    parent_rhk_id: str | None = Field(default=None, max_length=36)  # the superior's RHK it cascades from
+    indicators: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class ActivityRhkRow(Base, table=True):
+    """Which RHK an activity serves (rhk_id of activity.submitted.v1 / revised.v1)."""
+    __tablename__ = "activity_rhk"
+    activity_id: str = Field(primary_key=True, max_length=36)
+    rhk_id: str = Field(max_length=36, index=True)
+
+
+class AppraisalRow(Base, table=True):
+    __tablename__ = "appraisals"
+    __table_args__ = (sa.UniqueConstraint("skp_id", "period", name="uq_appraisals_skp_period"),
+                      sa.Index("ix_appraisals_unit_period", "unit_code", "period"))
+    id: str = Field(primary_key=True, max_length=36)
+    skp_id: str = Field(max_length=36)
+    nip: str = Field(max_length=18, index=True)
+    kind: str = Field(max_length=10)
+    period: str = Field(max_length=7)
+    unit_code: str = Field(max_length=50)
+    position_kind: str = Field(max_length=20)
+    appraiser_nip: str = Field(max_length=18)
+    results_rating: str = Field(max_length=10)
+    behaviour_rating: str = Field(max_length=10)
+    predikat: str = Field(max_length=20)
+    status: str = Field(max_length=10)
+    rhk_ratings: list[dict] = Field(default_factory=list, sa_type=sa.JSON)  # [{rhk_id, rating, note}]
+    behaviour: dict = Field(default_factory=dict, sa_type=sa.JSON)  # aspect -> rating (+ note)
+    angka_kredit_percent: Decimal | None = Field(default=None, sa_type=sa.Numeric(6, 2))
+    rule_version: str = Field(max_length=40)
+    issued_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    objection_deadline: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    objection_reason: str | None = Field(default=None, sa_type=sa.Text)
+    objected_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    objection_outcome: str | None = Field(default=None, max_length=10)
+    objection_note: str | None = Field(default=None, sa_type=sa.Text)
+    decided_by: str | None = Field(default=None, max_length=18)
+    finalized_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class UnitPredikatRow(Base, table=True):
+    """A unit's (OPD's) own predikat for a period, which sets its distribution rule."""
+    __tablename__ = "unit_predikat"
+    unit_code: str = Field(primary_key=True, max_length=50)
+    period: str = Field(primary_key=True, max_length=7)
+    predikat: str = Field(max_length=20)
+    set_by: str = Field(max_length=18)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class PotentialRow(Base, table=True):
+    """An employee's potential from an assessment (imported CSV); the latest on or before a
+    period's end applies."""
+    __tablename__ = "talent_potential"
+    nip: str = Field(primary_key=True, max_length=18)
+    assessed_on: date = Field(primary_key=True)
+    potential: str = Field(max_length=10)
+    score: Decimal | None = Field(default=None, sa_type=sa.Numeric(7, 2))
+    instrument: str | None = Field(default=None, max_length=100)
+    imported_by: str = Field(max_length=18)
+    imported_at: datetime = Field(sa_type=sa.DateTime(timezone=True))

@@ -11,6 +11,7 @@ from kinerja_kit.auth import Principal, require_roles
 from tpp_service.api.routes import PeriodParam
 from tpp_service.domain.period import PeriodStatus
 from tpp_service.exports import ExportRow, to_csv, to_siasn
+from tpp_service.exports.siasn import PREDIKAT_MATRIX, normalize_predikat
 from tpp_service.persistence import repository as repo
 
 router = APIRouter(prefix="/v1")
@@ -18,8 +19,15 @@ EXPORT_ROLES = ("bpkad", "admin")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_row(c) -> ExportRow:
+def export_row(c, appraisal=None) -> ExportRow:
+    """One slip as an export row; with the final appraisal covering the month, its predikat (and its
+    two ratings when they are the PermenPANRB 6/2022 cell of that predikat)."""
     bpjs, pph21 = c.bpjs_amount or 0, c.pph21_amount or 0
+    predikat = hasil = perilaku = None
+    if appraisal is not None:
+        predikat = normalize_predikat(appraisal.predikat)
+        if PREDIKAT_MATRIX.get((appraisal.results_rating, appraisal.behaviour_rating)) == predikat:
+            hasil, perilaku = appraisal.results_rating, appraisal.behaviour_rating
     return ExportRow(
         period=c.period, revision=c.revision, nip=c.nip, name=c.name, unit_code=c.unit_code, unit_name=c.unit_code,
         employee_type=c.employee_type, kelas_jabatan=c.kelas_jabatan, base_amount=c.base_amount,
@@ -27,7 +35,7 @@ def export_row(c) -> ExportRow:
         total_amount=c.total_amount, bpjs_amount=bpjs, pph21_amount=pph21,
         net_amount=c.net_amount if c.net_amount is not None else c.total_amount - bpjs - pph21,
         productivity=Decimal(c.productivity), discipline_factor=Decimal(c.discipline_factor),
-        pph21_borne_amount=c.pph21_borne_amount or 0)
+        pph21_borne_amount=c.pph21_borne_amount or 0, predikat=predikat, hasil_kerja=hasil, perilaku_kerja=perilaku)
 
 
 async def _closed_rows(request: Request, period: str):
@@ -35,7 +43,8 @@ async def _closed_rows(request: Request, period: str):
         state = await repo.get_period(session, period)
         if state.status != PeriodStatus.CLOSED:
             raise HTTPException(409, detail=f"period {period} is not closed: nothing to export yet")
-        rows = [export_row(c) for c in await repo.latest_computations(session, period)]
+        appraisals = await repo.appraisals_for(session, period)
+        rows = [export_row(c, appraisals.get(c.nip)) for c in await repo.latest_computations(session, period)]
     return state, rows
 
 

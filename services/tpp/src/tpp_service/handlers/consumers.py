@@ -11,9 +11,10 @@ from kinerja_contracts.attendance.v1 import AttendanceRecordedV1
 from kinerja_contracts.discipline.v1 import DisciplineSanctionedV1
 from kinerja_contracts.org.v1 import EmployeeV1
 from kinerja_contracts.performance.v1 import PerformanceMonthlyV1
+from kinerja_contracts.appraisal.v1 import AppraisalFinalizedV1
 from kinerja_contracts.approval.v1 import ApprovalSlaMonthlyV1
 from kinerja_contracts.topics import (
-    APPROVAL_SLA_MONTHLY, ATTENDANCE_RECORDED, DISCIPLINE_SANCTIONED, ORG_EMPLOYEE, PERFORMANCE_MONTHLY,
+    APPRAISAL_FINALIZED, APPROVAL_SLA_MONTHLY, ATTENDANCE_RECORDED, DISCIPLINE_SANCTIONED, ORG_EMPLOYEE, PERFORMANCE_MONTHLY,
 )
 from kinerja_kit.calendar import CalendarCache
 from kinerja_kit.consumer import ConsumerGroup, EventMeta
@@ -24,7 +25,7 @@ from tpp_service.domain.compute import missing_checks
 from tpp_service.domain.period import PeriodStatus
 from tpp_service.domain.rules import RuleSet
 from tpp_service.persistence import repository as repo
-from tpp_service.persistence.tables import AttendanceInput, Employee, PerformanceInput, SanctionInput, SlaInput
+from tpp_service.persistence.tables import AppraisalInput, AttendanceInput, Employee, PerformanceInput, SanctionInput, SlaInput
 
 INPUTS_AFTER_CLOSE = Counter("kinerja_tpp_inputs_after_close_total", "Inputs received for an already closed period",
                              ["topic"])
@@ -79,6 +80,13 @@ def register(group: ConsumerGroup, calendar: CalendarCache, rule_sets: list[Rule
         await upsert(uow.session, SlaInput, dict(nip=m.nip, period=m.period, escalated_count=m.escalated_count,
                                                  version=m.version),
                      where=lambda table, new: table.c.version < new.version)
+
+    @group.handler(APPRAISAL_FINALIZED)
+    async def on_appraisal(uow: UnitOfWork, a: AppraisalFinalizedV1, meta: EventMeta) -> None:
+        await upsert(uow.session, AppraisalInput, dict(
+            appraisal_id=str(a.appraisal_id), nip=a.nip, year=a.year, period=a.period, month_from=a.month_from,
+            month_until=a.month_until, results_rating=a.results_rating.value,
+            behaviour_rating=a.behaviour_rating.value, predikat=a.predikat.value, finalized_at=a.finalized_at))
 
     @group.handler(DISCIPLINE_SANCTIONED)
     async def on_sanction(uow: UnitOfWork, s: DisciplineSanctionedV1, meta: EventMeta) -> None:

@@ -12,7 +12,7 @@ from kinerja_kit.persistence import upsert, values_of
 from tpp_service.domain.period import Period, PeriodStatus
 from kinerja_contracts.tpp.v1 import OpdTotal
 from tpp_service.persistence.tables import (
-    AttendanceInput, Computation, Employee, PendingRevision, PerformanceInput, PeriodRow, SanctionInput, SlaInput,
+    AppraisalInput, AttendanceInput, Computation, Employee, PendingRevision, PerformanceInput, PeriodRow, SanctionInput, SlaInput,
 )
 
 
@@ -141,3 +141,17 @@ async def pending(session: AsyncSession, period: str) -> list[PendingRevision]:
 async def clear_pending(session: AsyncSession, period: str, nip: str | None = None) -> None:
     stmt = sa.delete(PendingRevision).where(PendingRevision.period == period)
     await session.execute(stmt.where(PendingRevision.nip == nip) if nip else stmt)
+
+
+async def appraisals_for(session: AsyncSession, period: str) -> dict[str, AppraisalInput]:
+    """Per employee, the final appraisal that covers the month: the narrowest span, then the latest."""
+    year, month = map(int, period.split("-"))
+    rows = await session.scalars(sa.select(AppraisalInput).where(
+        AppraisalInput.year == year, AppraisalInput.month_from <= month, AppraisalInput.month_until >= month))
+    best: dict[str, AppraisalInput] = {}
+    for r in rows:
+        key = (r.month_until - r.month_from, -r.finalized_at.timestamp())
+        b = best.get(r.nip)
+        if b is None or key < (b.month_until - b.month_from, -b.finalized_at.timestamp()):
+            best[r.nip] = r
+    return best

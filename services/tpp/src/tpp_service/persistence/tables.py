@@ -80,6 +80,21 @@ class SlaInput(Base, table=True):
     version: int
 
 
+class AppraisalInput(Base, table=True):
+    """A final SKP appraisal (appraisal.finalized.v1): its predikat goes into the SIASN export."""
+    __tablename__ = "appraisal_inputs"
+    appraisal_id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18, index=True)
+    year: int
+    period: str = Field(max_length=7)
+    month_from: int
+    month_until: int
+    results_rating: str = Field(max_length=10)
+    behaviour_rating: str = Field(max_length=10)
+    predikat: str = Field(max_length=20)
+    finalized_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
 class PendingRevision(Base, table=True):
     """An input that reached a closed period: the employee's next revision, published by
     POST /v1/periods/{period}/recompute."""
