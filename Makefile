@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify bench-scoring token schemas
+.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify bench-scoring bench-dashboard token schemas
 
 up:
 	bash scripts/up.sh
@@ -42,6 +42,11 @@ bench-notify:
 # and approval → monthly performance delay (p50/p99); results in bench/results/scoring.json.
 bench-scoring:
 	bash scripts/bench.sh scoring
+
+# Dashboards: approval → open stream update (p50/p99) with 20,000 employees and 100 open streams, and
+# the dashboard's answer time for the largest unit and the organisation; results in bench/results/dashboard.json.
+bench-dashboard:
+	bash scripts/bench.sh dashboard
 
 # make token SUB=198503302010011002 ROLES=pegawai
 token:

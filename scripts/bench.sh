@@ -11,6 +11,9 @@
 # draining a backlog of 2,000 activities beside a bare aiokafka consumer, and approval → monthly
 # performance delay of 300 approvals; results in bench/results/scoring.json. It stops and restarts the
 # scoring service process of `make up`.
+# `bash scripts/bench.sh dashboard [args of bench/dashboard.py]` (`make bench-dashboard`): approval → open
+# dashboard stream delay (p50/p99) with 20,000 employees and 100 streams, and the dashboard's answer time
+# for the largest unit and the organisation; results in bench/results/dashboard.json.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,7 +23,7 @@ VEGETA_VERSION=v12.13.0
 
 bash scripts/bootstrap.sh
 export VEGETA="$RUN_DIR/tools/bin/vegeta"
-if [ "$MODE" != files ] && [ "$MODE" != notify ] && [ "$MODE" != scoring ] && [ ! -x "$VEGETA" ]; then
+if [ "$MODE" != files ] && [ "$MODE" != notify ] && [ "$MODE" != scoring ] && [ "$MODE" != dashboard ] && [ ! -x "$VEGETA" ]; then
   command -v go >/dev/null 2>&1 || { echo "bench: Go is needed to install vegeta"; exit 1; }
   echo "bench: installing vegeta $VEGETA_VERSION from the Go module proxy"
   mkdir -p "$RUN_DIR/tools/bin"
@@ -53,6 +56,11 @@ fi
 if [ "$MODE" = scoring ]; then
   uv run python bench/scoring.py --employees 2000 --activities 2000 --approvals 300 --approve-rate 20 \
     --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" --scoring-db "$(bash scripts/postgres.sh url kinerja_scoring)" "${@:2}"
+  exit 0
+fi
+if [ "$MODE" = dashboard ]; then
+  uv run python bench/dashboard.py --employees 20000 --large 2000 --streams 100 --approvals 200 --approve-rate 10 \
+    --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" "${@:2}"
   exit 0
 fi
 if [ "$MODE" = month ]; then

@@ -165,3 +165,101 @@ class PotentialRow(Base, table=True):
     instrument: str | None = Field(default=None, max_length=100)
     imported_by: str = Field(max_length=18)
     imported_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+# --- dashboards and the Inspektorat's desk (issue 13) ------------------------------------------
+
+class DashUnit(Base, table=True):
+    """A unit's name as org.employee.v1 last gave it (the tree itself is derived from the
+    employees' units and supervisor chains)."""
+    __tablename__ = "dash_units"
+    unit_code: str = Field(primary_key=True, max_length=50)
+    unit_name: str = Field(max_length=200)
+
+
+class DashActivity(Base, table=True):
+    """What the desk needs of a submitted activity beyond its score: time span, evidence, when."""
+    __tablename__ = "dash_activities"
+    __table_args__ = (sa.Index("ix_dash_activities_nip_date", "nip", "work_date"),
+                      sa.Index("ix_dash_activities_nip_submitted", "nip", "submitted_at"))
+    activity_id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18)
+    work_date: date
+    start_minute: int  # minutes after midnight
+    end_minute: int
+    revision: int = 0
+    submitted_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    first_submitted_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    withdrawn: bool = False
+
+
+class DashEvidence(Base, table=True):
+    __tablename__ = "dash_evidence"
+    sha256: str = Field(primary_key=True, max_length=64)
+    activity_id: str = Field(primary_key=True, max_length=36)
+    nip: str = Field(max_length=18)
+
+
+class DashTask(Base, table=True):
+    """An approval task (approval.requested.v1, closed by approval.decided.v1): the backlog per
+    superior, and the decisions the desk looks at."""
+    __tablename__ = "dash_tasks"
+    __table_args__ = (sa.Index("ix_dash_tasks_open", "approver_nip", "decided_at"),
+                      sa.Index("ix_dash_tasks_decider", "decided_by", "decided_at"),
+                      sa.Index("ix_dash_tasks_nip", "nip"))
+    task_id: str = Field(primary_key=True, max_length=36)
+    activity_id: str = Field(max_length=36, index=True)
+    nip: str = Field(max_length=18)
+    approver_nip: str | None = Field(default=None, max_length=18)
+    requested_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    decided_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    decided_by: str | None = Field(default=None, max_length=18)
+    decision: str | None = Field(default=None, max_length=10)
+    closed: bool = False  # decided, or the activity withdrawn
+
+
+class DashChange(Base, table=True):
+    """The per-unit change log the live streams follow (ids increase)."""
+    __tablename__ = "dash_changes"
+    __table_args__ = (sa.Index("ix_dash_changes_unit_id", "unit_code", "id"),)
+    id: int | None = Field(default=None, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                           primary_key=True)
+    unit_code: str = Field(max_length=50)
+    kind: str = Field(max_length=30)
+    nip: str = Field(max_length=18)
+    ref: str | None = Field(default=None, max_length=36)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class AnomalyFlag(Base, table=True):
+    """One anomaly the desk raised, with its evidence and the Inspektorat's review."""
+    __tablename__ = "anomaly_flags"
+    __table_args__ = (sa.UniqueConstraint("kind", "subject_key", name="uq_anomaly_flags_subject"),
+                      sa.Index("ix_anomaly_flags_period_unit", "period", "unit_code"))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    subject_key: str = Field(max_length=200)
+    period: str = Field(max_length=7)
+    unit_code: str = Field(max_length=50)
+    nip: str = Field(max_length=18)
+    evidence: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    state: str = Field(default="new", max_length=12)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    reviewed_by: str | None = Field(default=None, max_length=18)
+    reviewed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    history: list[dict] = Field(default_factory=list, sa_type=sa.JSON)
+    raised_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class AnomalyThresholdsRow(Base, table=True):
+    """An admin's replacement of the region's packaged thresholds (one row; absent = the file)."""
+    __tablename__ = "anomaly_thresholds"
+    id: int = Field(default=1, primary_key=True)
+    body: dict = Field(sa_type=sa.JSON)
+    updated_by: str = Field(max_length=18)
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+# the dashboards' trend and not-logged queries read the month's scores by date
+sa.Index("ix_scores_work_date_status", ScoreRow.work_date, ScoreRow.status)

@@ -82,10 +82,12 @@ def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleS
         kinerja_amount=r.kinerja_amount, disiplin_amount=r.disiplin_amount, deductions=r.deductions,
         total_amount=r.total_amount, productivity=r.productivity, discipline_factor=r.discipline_factor,
         rule_set=rules.label, computed_at=now,
-        breakdown=[BreakdownLine(code=b.code, label=b.label, value=b.value, rule=b.rule) for b in r.breakdown],
+        # Lines built by the pure computation: constructed, not validated again (a 100,000-slip close).
+        breakdown=[BreakdownLine.model_construct(code=b.code, label=b.label, value=b.value, rule=b.rule)
+                   for b in r.breakdown],
         disiplin_full_amount=r.disiplin_full_amount,
-        deduction_items=[DeductionItem(kind=kind, code=d.code, label=d.label, count=d.count, percent=d.percent,
-                                       amount=d.amount, rule=d.rule)
+        deduction_items=[DeductionItem.model_construct(kind=kind, code=d.code, label=d.label, count=d.count,
+                                                       percent=d.percent, amount=d.amount, rule=d.rule)
                          for kind, items in (("attendance", r.attendance_deductions), ("cut", r.cuts)) for d in items],
         gross_amount=r.gross_amount, bpjs_amount=r.bpjs_amount, pph21_amount=r.pph21_amount,
         pph21_borne_amount=r.pph21_borne_amount, pph21_mode=r.pph21_mode, ter_category=r.ter_category,

@@ -39,11 +39,15 @@ async def performance_by_nip(session: AsyncSession, period: str, nip: str | None
 
 
 async def attendance_by_nip(session: AsyncSession, first: date, last: date,
-                            nip: str | None = None) -> dict[str, list[AttendanceInput]]:
-    rows = await session.scalars(_for(
-        sa.select(AttendanceInput).where(AttendanceInput.work_date >= first, AttendanceInput.work_date <= last),
-        AttendanceInput.nip, nip))
-    out: dict[str, list[AttendanceInput]] = defaultdict(list)
+                            nip: str | tuple[str, str] | None = None) -> dict[str, list]:
+    """The month's attendance rows per employee, as plain rows (a city's month is millions of them:
+    no ORM objects)."""
+    a = AttendanceInput.__table__.c
+    rows = await session.execute(_for(
+        sa.select(a.nip, a.work_date, a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
+                  a.missing_check_out, a.apel_missed).where(a.work_date >= first, a.work_date <= last),
+        a.nip, nip))
+    out: dict[str, list] = defaultdict(list)
     for r in rows:
         out[r.nip].append(r)
     return out
