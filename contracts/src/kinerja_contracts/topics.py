@@ -106,7 +106,7 @@ TOPICS: dict[str, TopicSpec] = {
         _t(APPRAISAL_FINALIZED, AppraisalFinalizedV1, "nip", 6, False, "scoring",
            "An SKP appraisal became final (predikat, ratings, angka kredit factor); for tpp's SIASN export."),
         _t(TALENT_BOX_ASSIGNED, TalentBoxAssignedV1, "nip", 6, False, "scoring",
-           "An employee's 9-box talent box for a period; latest per (nip, period) wins."),
+           "An employee's 9-box talent box for a period; latest per (nip, period) wins. For HR and talent-management systems: Kinerja's own services do not consume it."),
     ]
 }
 
