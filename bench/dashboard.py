@@ -109,8 +109,16 @@ async def wait_inbox(head: str, ids: set[str], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=30) as http:
         while time.monotonic() < deadline:
-            items = (await http.get(f"{APPROVAL}/v1/inbox", params={"limit": 5000}, headers=auth(head))).json()
-            if {t["activity_id"] for t in items} >= ids:
+            seen, cursor = set(), None
+            while True:  # every page of the inbox (500 at most per page)
+                r = await http.get(f"{APPROVAL}/v1/inbox", headers=auth(head),
+                                   params={"limit": 500, **({"cursor": cursor} if cursor else {})})
+                r.raise_for_status()
+                seen |= {t["activity_id"] for t in r.json()}
+                cursor = r.headers.get("X-Next-Cursor")
+                if not cursor:
+                    break
+            if seen >= ids:
                 return True
             await asyncio.sleep(1.0)
     return False
@@ -180,7 +188,7 @@ async def main() -> None:
     a = p.parse_args()
     run = f"{random.randrange(10**6):06d}"
     today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
-    result: dict = {"args": vars(a), "run": run,
+    result: dict = {"args": {**vars(a), "out": Path(a.out).name}, "run": run,
                     "machine": {"cpus": os.cpu_count(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}}
 
     csv, large_head, large_staff, units, large_code = city(a.employees, a.large, run)

@@ -23,7 +23,8 @@
     uv run python bench/period_close.py --pg postgresql://postgres@127.0.0.1:55432 --employees 20000
     uv run python bench/period_close.py --pg … --employees 100000 --runs 2 --bootstrap 127.0.0.1:9092
 
-Profiling: `--cprofile FILE` writes a cProfile of the close (in the subprocess); `--wrap "CMD …"`
+Profiling: `--cprofile FILE` writes a cProfile of the close (in the subprocess; it sees the event
+loop's thread only, not compute_tpp in the worker thread: py-spy sees both); `--wrap "CMD …"`
 prefixes the subprocess (e.g. `--wrap "uvx py-spy record -o close.svg --"`); `--keep-db` keeps the
 database (its name is printed) and `--close-only DB` closes it again (the month's outputs are
 cleared first).
@@ -183,19 +184,19 @@ def workdays(first: date, last: date) -> list[date]:
 
 
 def attendance_rows(in_post: dict[str, tuple[date, date]], seed: int = 7):
-    """Every workday in post of the month: mostly present, ~8% late, some early leaving, missed checks
-    and apel, ~3.5% leave, ~0.5% tanpa keterangan (a few employees much more)."""
+    """Every workday in post of the month, day by day as e-Absen delivers them (so one employee's
+    days are spread over the table, as in production): mostly present, ~8% late, some early
+    leaving, missed checks and apel, ~3.5% leave, ~0.5% tanpa keterangan (a few employees much more)."""
     rnd = random.Random(seed)
-    month = workdays(FIRST, LAST)
-    for nip, (a, b) in in_post.items():
-        chronic = rnd.random() < 0.004
-        for d in month:
+    chronic = {nip for nip in in_post if rnd.random() < 0.004}
+    for d in workdays(FIRST, LAST):
+        for nip, (a, b) in in_post.items():
             if d < a or d > b:
                 continue
             x = rnd.random()
             late = early = 0
             no_in = no_out = apel = False
-            if x < (0.15 if chronic else 0.005):
+            if x < (0.15 if nip in chronic else 0.005):
                 status = "tanpa_keterangan"
             elif x < 0.04:
                 status = LEAVE[int(x * 1000) % 4]
@@ -214,17 +215,18 @@ def attendance_rows(in_post: dict[str, tuple[date, date]], seed: int = 7):
 PRIOR_MONTHS_SQL = """
 INSERT INTO attendance_inputs (nip, work_date, status, late_minutes, early_leave_minutes,
                                missing_check_in, missing_check_out, apel_missed)
-SELECT e.nip, g.d::date,
-       CASE WHEN h < CASE WHEN abs(hashtext(e.nip)) % 250 = 0 THEN 60 ELSE 4 END THEN 'tanpa_keterangan'
+SELECT x.nip, g.d::date,
+       CASE WHEN h < CASE WHEN chronic THEN 60 ELSE 4 END THEN 'tanpa_keterangan'
             WHEN h < 40 THEN (ARRAY['sakit','izin','cuti','dinas_luar'])[1 + h % 4]
             WHEN h < 120 THEN 'terlambat' WHEN h < 140 THEN 'pulang_cepat' ELSE 'hadir' END,
        CASE WHEN h >= 40 AND h < 120 THEN 1 + h % 90 ELSE 0 END,
        CASE WHEN h >= 120 AND h < 140 THEN 1 + h % 60 ELSE 0 END,
        false, false, h % 97 = 0
-FROM employees e
-CROSS JOIN generate_series($1::date, $2::date, interval '1 day') AS g(d)
-CROSS JOIN LATERAL (SELECT abs(hashtext(e.nip || g.d::text)) % 1000 AS h) AS x
-WHERE extract(isodow FROM g.d) < 6 AND (e.active OR e.history IS NOT NULL)
+FROM generate_series($1::date, $2::date, interval '1 day') AS g(d)
+CROSS JOIN LATERAL (  -- day by day (LATERAL: the days drive), every employee of the day
+    SELECT e.nip, abs(hashtext(e.nip || g.d::text)) % 1000 AS h, abs(hashtext(e.nip)) % 250 = 0 AS chronic
+    FROM employees e WHERE e.active OR e.history IS NOT NULL) AS x
+WHERE extract(isodow FROM g.d) < 6
 """
 
 
@@ -292,6 +294,7 @@ async def close_only(server: str, dbname: str, profile: str | None, cprofile: st
     from kinerja_kit.db import Database
     from kinerja_kit.outbox import UnitOfWork
     from tpp_service.application import period_close
+    from tpp_service.domain.rules import rule_set_for
     from tpp_service.region import load_rule_sets
     from tpp_service.persistence.tables import metadata
 
@@ -325,7 +328,7 @@ async def close_only(server: str, dbname: str, profile: str | None, cprofile: st
             "rss_before_mib": round(rss_before, 1), "peak_rss_before_mib": round(peak_before, 1),
             "peak_rss_mib": round(peak_rss_mib(), 1), "vm_hwm_mib": round(hwm_mib(), 1),
             "rss_after_mib": round(rss_mib(), 1),
-            "rule_set": rules[0].label if rules else None}
+            "rule_set": rule_set_for(rules, FIRST).label}
 
 
 def spawn_close(server: str, a: argparse.Namespace) -> subprocess.Popen:
@@ -465,7 +468,9 @@ async def bare_produce(conn: asyncpg.Connection, bootstrap: str) -> dict:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         await producer.start()
         try:
-            await (await producer.send(topic, b"warm-up", key=b"w"))  # metadata and connections, not timed
+            # Not timed: metadata, connections, and a leader for every partition of the new topic.
+            await asyncio.gather(*[await producer.send(topic, b"warm-up", key=b"w", partition=p)
+                                   for p in range(spec(TPP_COMPUTED).partitions)])
             t0 = time.perf_counter()
             futures = [await producer.send(topic, value, key=key, headers=headers) for key, value, headers in records]
             await asyncio.gather(*futures)
@@ -510,6 +515,22 @@ def ratio(a: float, b: float | None) -> float | None:
     return round(a / b, 2) if b else None
 
 
+def code_state() -> dict:
+    """Which code was measured: HEAD, and a digest of the close's files (they change between commits)."""
+    import hashlib
+    files = ["services/tpp/src/tpp_service/application/period_close.py",
+             "services/tpp/src/tpp_service/persistence/repository.py",
+             "services/tpp/src/tpp_service/domain/compute.py", "libs/kit/src/kinerja_kit/outbox.py"]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *files], cwd=ROOT, capture_output=True,
+                               text=True).stdout.split()[1::2]
+    except OSError:
+        head, dirty = None, []
+    digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in files if (ROOT / f).exists())).hexdigest()[:12]
+    return {"head": head, "modified": dirty, "digest": digest}
+
+
 def write_result(path: Path, n: int, result: dict) -> None:
     """One entry per city size; the other sizes' entries are kept."""
     try:
@@ -549,6 +570,7 @@ async def main() -> None:
 
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     load0 = os.getloadavg()
+    code = code_state()
     procs = [spawn_close(server, a) for _ in range(a.runs)]
     parent_at_spawn = peak_rss_mib()
     name = await create_db(server)
@@ -567,12 +589,17 @@ async def main() -> None:
                     or out["outbox_manifests"] != 1 or not out["manifest_last"]:
                 raise SystemExit(f"the close wrote something else than expected: {close} {out}")
             inserts = await bare_inserts(conn, server, name)
-            produce = await bare_produce(conn, a.bootstrap) if a.bootstrap else None
+            produce = None
+            if a.bootstrap:
+                try:
+                    produce = await asyncio.wait_for(bare_produce(conn, a.bootstrap), timeout=600)
+                except Exception as e:  # the close's figures still count: say why there is no produce figure
+                    produce = {"error": f"{type(e).__name__}: {e}"[:500]}
             run = {"close": close, "written": out, "bare_insert": inserts, "bare_produce": produce,
                    "loadavg": os.getloadavg(),
                    "ratios": {"close_over_copy": ratio(close["wall_s"], inserts["copy_s"]),
                               "close_over_core_insert": ratio(close["wall_s"], inserts["core_insert_s"]),
-                              "close_over_produce": ratio(close["wall_s"], produce and produce["seconds"])}}
+                              "close_over_produce": ratio(close["wall_s"], produce and produce.get("seconds"))}}
             runs.append(run)
             report(i + 1, a.employees, run)
     finally:
@@ -588,12 +615,26 @@ async def main() -> None:
               "machine": {"cpus": os.cpu_count(), "loadavg_at_start": load0, "loadavg_at_end": os.getloadavg()},
               "parent_peak_rss_mib": {"when_the_close_processes_started": round(parent_at_spawn, 1),
                                       "at_end": round(peak_rss_mib(), 1)},
-              "started_at": started_at, "seed": seeded, "runs": runs,
-              "best": {"wall_s": min(r["close"]["wall_s"] for r in runs),
-                       "employees_per_s": max(r["close"]["employees_per_s"] for r in runs),
-                       "peak_rss_mib": min(r["close"]["peak_rss_mib"] for r in runs)}}
+              "started_at": started_at, "code": {**code, "changed_during_run": code_state()["digest"] != code["digest"]}, "seed": seeded, "runs": runs,
+              "summary": summary(runs)}
     write_result(Path(a.out), a.employees, result)
     print(f"written {a.out}")
+
+
+def summary(runs: list[dict]) -> dict:
+    """Each figure over the runs, in run order (a shared 2-core machine: read the spread, not one)."""
+    def each(f):
+        return [f(r) for r in runs]
+    return {"wall_s": each(lambda r: r["close"]["wall_s"]),
+            "employees_per_s": each(lambda r: r["close"]["employees_per_s"]),
+            "peak_rss_mib": each(lambda r: r["close"]["peak_rss_mib"]),
+            "vm_hwm_mib": each(lambda r: r["close"]["vm_hwm_mib"]),
+            "bare_copy_s": each(lambda r: r["bare_insert"]["copy_s"]),
+            "bare_core_insert_s": each(lambda r: r["bare_insert"]["core_insert_s"]),
+            "bare_produce_s": each(lambda r: r["bare_produce"] and r["bare_produce"].get("seconds")),
+            "close_over_copy": each(lambda r: r["ratios"]["close_over_copy"]),
+            "close_over_core_insert": each(lambda r: r["ratios"]["close_over_core_insert"]),
+            "close_over_produce": each(lambda r: r["ratios"]["close_over_produce"])}
 
 
 def report(i: int, n: int, run: dict) -> None:
@@ -608,7 +649,9 @@ def report(i: int, n: int, run: dict) -> None:
           f"{w['outbox_table_mib']} MiB)")
     print(f"  bare bulk insert (COPY, one tx):        {b['copy_s']:.2f} s   close/COPY = {r['close_over_copy']}x")
     print(f"  same rows via SQLAlchemy Core inserts:  {b['core_insert_s']:.2f} s   close/core = {r['close_over_core_insert']}x")
-    if pr:
+    if pr and "error" in pr:
+        print(f"  bare produce: failed ({pr['error']})")
+    elif pr:
         print(f"  bare produce (aiokafka acks=all, idempotent): {pr['seconds']:.2f} s ({pr['records_per_s']:,} records/s)"
               f"   close/produce = {r['close_over_produce']}x")
     else:
