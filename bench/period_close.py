@@ -576,49 +576,68 @@ async def main() -> None:
     name = await create_db(server)
     print(f"database {name}; seeding {a.employees:,} employees", flush=True)
     conn = await asyncpg.connect(f"{server}/{name}")
-    runs = []
+    runs: list[dict] = []
+    failure: str | None = None
     try:
         seeded = await seed(conn, a.employees, a.prior_months)
         print(f"seeded in {seeded['seed_s']} s: {seeded['in_post']:,} in post, attendance "
               f"{seeded['attendance_month']:,} rows this month + {seeded['attendance_prior_months']:,} before it "
               f"(parent peak RSS {peak_rss_mib():.0f} MiB)", flush=True)
         for i in range(a.runs):
-            close = run_close(procs[i], name)
-            out = await written(conn)
-            if out["computations"] != close["employee_count"] or out["outbox_computed"] != close["employee_count"] \
-                    or out["outbox_manifests"] != 1 or not out["manifest_last"]:
-                raise SystemExit(f"the close wrote something else than expected: {close} {out}")
-            inserts = await bare_inserts(conn, server, name)
-            produce = None
-            if a.bootstrap:
-                try:
-                    produce = await asyncio.wait_for(bare_produce(conn, a.bootstrap), timeout=600)
-                except Exception as e:  # the close's figures still count: say why there is no produce figure
-                    produce = {"error": f"{type(e).__name__}: {e}"[:500]}
-            run = {"close": close, "written": out, "bare_insert": inserts, "bare_produce": produce,
-                   "loadavg": os.getloadavg(),
-                   "ratios": {"close_over_copy": ratio(close["wall_s"], inserts["copy_s"]),
-                              "close_over_core_insert": ratio(close["wall_s"], inserts["core_insert_s"]),
-                              "close_over_produce": ratio(close["wall_s"], produce and produce.get("seconds"))}}
+            try:
+                run = await one_run(procs[i], conn, server, name, a)
+            except (Exception, SystemExit) as e:  # e.g. the server restarted: keep the runs done
+                failure = f"run {i + 1}: {type(e).__name__}: {e}"[:1000]
+                print(f"FAILED {failure}", file=sys.stderr)
+                break
             runs.append(run)
             report(i + 1, a.employees, run)
     finally:
         dismiss(procs)
-        await conn.close()
-        if a.keep_db:
-            print(f"kept database {name}")
-        else:
-            await drop_db(server, name)
+        try:
+            await conn.close()
+            if a.keep_db:
+                print(f"kept database {name}")
+            else:
+                await drop_db(server, name)
+        except Exception as e:  # the server went away: say so, keep the figures
+            print(f"could not drop database {name}: {e!r}", file=sys.stderr)
+    if not runs:
+        raise SystemExit(f"no run completed ({failure})")
     result = {"config": {"employees": a.employees, "runs": a.runs, "period": PERIOD, "prior_months": a.prior_months,
                          "profile": a.profile or "rules.json", "bootstrap": a.bootstrap,
                          "produce": "measured" if a.bootstrap else "skipped: no --bootstrap"},
               "machine": {"cpus": os.cpu_count(), "loadavg_at_start": load0, "loadavg_at_end": os.getloadavg()},
               "parent_peak_rss_mib": {"when_the_close_processes_started": round(parent_at_spawn, 1),
                                       "at_end": round(peak_rss_mib(), 1)},
-              "started_at": started_at, "code": {**code, "changed_during_run": code_state()["digest"] != code["digest"]}, "seed": seeded, "runs": runs,
-              "summary": summary(runs)}
+              "started_at": started_at, "code": {**code, "changed_during_run": code_state()["digest"] != code["digest"]},
+              "seed": seeded, "runs": runs, "failed": failure, "summary": summary(runs)}
     write_result(Path(a.out), a.employees, result)
     print(f"written {a.out}")
+    if failure:
+        raise SystemExit(f"stopped early: {failure}")
+
+
+async def one_run(proc: subprocess.Popen, conn: asyncpg.Connection, server: str, name: str,
+                  a: argparse.Namespace) -> dict:
+    """One close (in its process), its check, and its baselines."""
+    close = run_close(proc, name)
+    out = await written(conn)
+    if out["computations"] != close["employee_count"] or out["outbox_computed"] != close["employee_count"] \
+            or out["outbox_manifests"] != 1 or not out["manifest_last"]:
+        raise SystemExit(f"the close wrote something else than expected: {close} {out}")
+    inserts = await bare_inserts(conn, server, name)
+    produce = None
+    if a.bootstrap:
+        try:
+            produce = await asyncio.wait_for(bare_produce(conn, a.bootstrap), timeout=600)
+        except Exception as e:  # the close's figures still count: say why there is no produce figure
+            produce = {"error": f"{type(e).__name__}: {e}"[:500]}
+    return {"close": close, "written": out, "bare_insert": inserts, "bare_produce": produce,
+            "loadavg": os.getloadavg(),
+            "ratios": {"close_over_copy": ratio(close["wall_s"], inserts["copy_s"]),
+                       "close_over_core_insert": ratio(close["wall_s"], inserts["core_insert_s"]),
+                       "close_over_produce": ratio(close["wall_s"], produce and produce.get("seconds"))}}
 
 
 def summary(runs: list[dict]) -> dict:
