@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make down`: stop the services (graceful SIGTERM), Kafka and PostgreSQL started by `make up`.
+# `make down`: stop the services (graceful SIGTERM), Kafka, and PostgreSQL if `make up` started it.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,4 +16,5 @@ for pidfile in "$SVC_DIR"/*.pid; do
   echo "down: stopped $(basename "$pidfile" .pid)"
 done
 bash scripts/kafka.sh stop
-bash scripts/postgres.sh stop
+marker="${KINERJA_RUN_DIR:-$ROOT/.run}/postgres.started-by-up"
+if [ -f "$marker" ]; then bash scripts/postgres.sh stop; rm -f "$marker"; fi

@@ -11,6 +11,10 @@ export PYTHON="$ROOT/.venv/bin/python"
 
 bash scripts/bootstrap.sh
 bash scripts/kafka.sh start
+# `make down` stops PostgreSQL only if this started it (a cluster already running is someone else's).
+if ! bash scripts/postgres.sh status >/dev/null 2>&1; then
+  mkdir -p "$RUN_DIR" && touch "$RUN_DIR/postgres.started-by-up"
+fi
 bash scripts/postgres.sh start
 for entry in $SERVICES; do bash scripts/postgres.sh createdb "kinerja_${entry%%:*}" >/dev/null; done
 uv run kinerja-topics create --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}"
