@@ -8,6 +8,7 @@ started=$(date +%s)
 
 bash scripts/bootstrap.sh
 bash scripts/ops-tools.sh  # docker compose, promtool, kubernetes-validate for tests/deploy (offline checks)
+bash scripts/browser-tools.sh  # Debian's chromium for the web app's browser tests
 export PYTHON="$ROOT/.venv/bin/python"
 
 # The test broker never touches the one `make up` runs.

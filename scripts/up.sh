@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make up`: install what is missing, start Kafka, PostgreSQL, the five services and the demo
-# organisation in the background; return when all are ready; print addresses and demo tokens.
+# organisation and the web app in the background; return when all are ready; print addresses and demo tokens.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -44,6 +44,14 @@ for entry in $SERVICES; do
   curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "up: $name not ready"; exit 1; }
 done
 
+# The web app (static files + a same-origin proxy to the five services) on :8006.
+if ! { [ -f "$SVC_DIR/web.pid" ] && kill -0 "$(cat "$SVC_DIR/web.pid")" 2>/dev/null; }; then
+  nohup "$ROOT/.venv/bin/kinerja-web" >"$SVC_DIR/web.log" 2>&1 &
+  echo $! >"$SVC_DIR/web.pid"
+fi
+for _ in $(seq 1 60); do curl -fsS http://127.0.0.1:8006/health/ready >/dev/null 2>&1 && break; sleep 0.5; done
+curl -fsS http://127.0.0.1:8006/health/ready >/dev/null || { echo "up: web not ready"; tail -20 "$SVC_DIR/web.log"; exit 1; }
+
 ADMIN=$(uv run kinerja-token --sub 199901012024011001 --roles admin)
 curl -fsS -X POST -H "Authorization: Bearer $ADMIN" -H 'content-type: text/csv' \
   --data-binary @deploy/demo/org.csv http://127.0.0.1:8001/v1/org/import >/dev/null
@@ -52,6 +60,7 @@ echo "up: demo organisation imported (deploy/demo/org.csv)"
 cat <<MSG
 
 Kinerja is up.
+  web app   http://127.0.0.1:8006/         (local mode: pick a demo user)
   activity  http://127.0.0.1:8001/docs     scoring  http://127.0.0.1:8002/docs
   approval  http://127.0.0.1:8003/docs     tpp      http://127.0.0.1:8004/docs
   notify    http://127.0.0.1:8005/docs     Kafka    127.0.0.1:${KINERJA_KAFKA_PORT:-9092}
