@@ -366,6 +366,19 @@ def dismiss(procs: list[subprocess.Popen]) -> None:
 
 # --------------------------------------------------------------------------------------------- baselines
 
+CONTENT_DIGEST_SQL = r"""
+SELECT md5(coalesce((SELECT string_agg(md5(topic || key || regexp_replace(payload,
+               '"(computed_at|closed_at|cutoff_at)":"[^"]*"', '', 'g') || CASE WHEN topic = 'tpp.computed.v1'
+               THEN (headers::jsonb - 'occurred-at' - 'traceparent' - 'tracestate')::text ELSE '' END), '' ORDER BY id)
+             FROM outbox), '')
+           || coalesce((SELECT string_agg(md5((row_to_json(c)::jsonb - 'computed_at')::text), '' ORDER BY nip, revision)
+                        FROM computations c), ''))
+"""
+"""What the close wrote, without its instants (the cutoff and close times) and the manifest's random
+event id: the same dataset gives the same digest whatever the code, so a change to the close that
+alters a record shows here."""
+
+
 async def written(conn: asyncpg.Connection) -> dict:
     """What the close wrote: counts and sizes, to check it and to size the baselines."""
     c = await conn.fetchrow("SELECT count(*) AS n, avg(pg_column_size(c.*))::int AS row_bytes, "
@@ -376,9 +389,11 @@ async def written(conn: asyncpg.Connection) -> dict:
                             "max(octet_length(payload))::int AS max_payload_bytes, "
                             "sum(octet_length(payload) + octet_length(headers::text))::bigint AS bytes FROM outbox")
     last = await conn.fetchval("SELECT topic FROM outbox ORDER BY id DESC LIMIT 1")
+    digest = await conn.fetchval(CONTENT_DIGEST_SQL)
     return {"computations": c["n"], "computation_row_bytes": c["row_bytes"], "computations_bytes": c["bytes"],
             "outbox_computed": o["computed"], "outbox_manifests": o["manifests"], "payload_bytes": o["payload_bytes"],
             "max_payload_bytes": o["max_payload_bytes"], "outbox_bytes": o["bytes"], "manifest_last": last == "tpp.period.closed.v1",
+            "content_md5": digest,
             "computations_table_mib": round(await conn.fetchval("SELECT pg_total_relation_size('computations')") / 2**20, 1),
             "outbox_table_mib": round(await conn.fetchval("SELECT pg_total_relation_size('outbox')") / 2**20, 1)}
 
@@ -520,6 +535,7 @@ def code_state() -> dict:
     import hashlib
     files = ["services/tpp/src/tpp_service/application/period_close.py",
              "services/tpp/src/tpp_service/persistence/repository.py",
+             "services/tpp/src/tpp_service/persistence/bulk.py", "services/tpp/src/tpp_service/persistence/tables.py",
              "services/tpp/src/tpp_service/domain/compute.py", "libs/kit/src/kinerja_kit/outbox.py"]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -665,7 +681,7 @@ def report(i: int, n: int, run: dict) -> None:
           f"(VmHWM {c['vm_hwm_mib']:.0f}; before the close {c['rss_before_mib']:.0f} MiB)")
     print(f"  wrote:  {w['computations']:,} computations (~{w['computation_row_bytes']} B/row, {w['computations_table_mib']} MiB), "
           f"{w['outbox_computed'] + w['outbox_manifests']:,} outbox rows (payload ~{w['payload_bytes']} B, "
-          f"{w['outbox_table_mib']} MiB)")
+          f"{w['outbox_table_mib']} MiB); content digest {w['content_md5']}")
     print(f"  bare bulk insert (COPY, one tx):        {b['copy_s']:.2f} s   close/COPY = {r['close_over_copy']}x")
     print(f"  same rows via SQLAlchemy Core inserts:  {b['core_insert_s']:.2f} s   close/core = {r['close_over_core_insert']}x")
     if pr and "error" in pr:

@@ -4,7 +4,10 @@ store the computations and publish the payroll events in one transaction."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -13,16 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_contracts.calendar.v1 import WorkCalendar
 from kinerja_contracts.topics import TPP_COMPUTED, TPP_PERIOD_CLOSED
-from kinerja_contracts.tpp.v1 import (
-    BreakdownLine, ComponentChange, DeductionItem, OpdTotal, TppComputedV1, TppPeriodClosedV1,
-)
+from kinerja_contracts.tpp.v1 import ComponentChange, OpdTotal, TppComputedV1, TppPeriodClosedV1
 from kinerja_kit.errors import InvalidField
 from kinerja_kit.outbox import UnitOfWork
-from tpp_service.domain.compute import AttendanceDay, TppInputs, TppResult, compute_tpp
+from tpp_service.domain.compute import TppInputs, TppResult, compute_tpp, counts_plain_days
 from tpp_service.domain.period import Period, PeriodStatus, month_bounds
 from tpp_service.domain.proration import month_posts
 from tpp_service.domain.rules import RuleSet, rule_set_for
 from tpp_service.persistence import repository as repo
+from tpp_service.persistence.bulk import OUTBOX_COLUMNS, copy_rows, outbox_records
 from tpp_service.persistence.tables import Computation, Employee
 
 
@@ -41,12 +43,23 @@ async def compute_for(session: AsyncSession, period: str, rules: RuleSet, work_c
                       employees: list[Employee], only_nip: str | None = None) -> list[tuple[Employee, TppResult]]:
     """The results of `employees` (sorted by NIP): their inputs with a few bulk queries over their
     NIP range, then the pure computation off the event loop."""
+    batch = await inputs_for(session, period, rules, work_calendar, employees, only_nip)
+    return await asyncio.to_thread(compute_batch, rules, batch)
+
+
+def compute_batch(rules: RuleSet, batch: list[tuple[Employee, TppInputs]]) -> list[tuple[Employee, TppResult]]:
+    return [(e, compute_tpp(rules, i)) for e, i in batch]
+
+
+async def inputs_for(session: AsyncSession, period: str, rules: RuleSet, work_calendar: WorkCalendar,
+                     employees: list[Employee], only_nip: str | None = None) -> list[tuple[Employee, TppInputs]]:
+    """The computation inputs of `employees` in post this month (a few bulk queries)."""
     if not employees:
         return []
     first, last = month_bounds(period)
     scope = only_nip or (employees[0].nip, employees[-1].nip)
     perf = await repo.performance_by_nip(session, period, scope)
-    attendance = await repo.attendance_by_nip(session, first, last, scope)
+    attendance = await repo.attendance_by_nip(session, first, last, scope, counting_only=not counts_plain_days(rules))
     sanctions = await repo.sanctions_by_nip(session, first, last, scope)
     escalated = await repo.escalations_by_nip(session, period, scope)
     absent_in_year = await repo.unexcused_in_year(session, first.replace(month=1), last, scope)
@@ -54,8 +67,7 @@ async def compute_for(session: AsyncSession, period: str, rules: RuleSet, work_c
     batch: list[tuple[Employee, TppInputs]] = []
     for e in employees:
         p = perf.get(e.nip)
-        days = [AttendanceDay(a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
-                              a.missing_check_out, a.apel_missed) for a in attendance.get(e.nip, [])]
+        days = attendance.get(e.nip, [])
         cut = max((Decimal(s.cut_percent) for s in sanctions.get(e.nip, [])), default=Decimal(0))
         posts = month_posts(e.history, kelas_jabatan=e.kelas_jabatan, employee_type=e.employee_type,
                             active=e.active, first=first, last=last)
@@ -71,23 +83,21 @@ async def compute_for(session: AsyncSession, period: str, rules: RuleSet, work_c
             unexcused_absences_in_year=absent_in_year.get(e.nip, 0), escalated_tasks=escalated.get(e.nip, 0),
         )
         batch.append((e, inputs))
-    return await asyncio.to_thread(lambda: [(e, compute_tpp(rules, i)) for e, i in batch])
+    return batch
 
 
 def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleSet, now: datetime) -> TppComputedV1:
-    """The payroll record of one employee's result."""
+    """The payroll record of one employee's result (validated once, its lines with it)."""
     return TppComputedV1(
         nip=e.nip, period=period, revision=revision, name=e.name, unit_code=e.unit_code,
         employee_type=e.employee_type, kelas_jabatan=e.kelas_jabatan, base_amount=r.base_amount,
         kinerja_amount=r.kinerja_amount, disiplin_amount=r.disiplin_amount, deductions=r.deductions,
         total_amount=r.total_amount, productivity=r.productivity, discipline_factor=r.discipline_factor,
         rule_set=rules.label, computed_at=now,
-        # Lines built by the pure computation: constructed, not validated again (a 100,000-slip close).
-        breakdown=[BreakdownLine.model_construct(code=b.code, label=b.label, value=b.value, rule=b.rule)
-                   for b in r.breakdown],
+        breakdown=[{"code": b.code, "label": b.label, "value": b.value, "rule": b.rule} for b in r.breakdown],
         disiplin_full_amount=r.disiplin_full_amount,
-        deduction_items=[DeductionItem.model_construct(kind=kind, code=d.code, label=d.label, count=d.count,
-                                                       percent=d.percent, amount=d.amount, rule=d.rule)
+        deduction_items=[{"kind": kind, "code": d.code, "label": d.label, "count": d.count, "percent": d.percent,
+                          "amount": d.amount, "rule": d.rule}
                          for kind, items in (("attendance", r.attendance_deductions), ("cut", r.cuts)) for d in items],
         gross_amount=r.gross_amount, bpjs_amount=r.bpjs_amount, pph21_amount=r.pph21_amount,
         pph21_borne_amount=r.pph21_borne_amount, pph21_mode=r.pph21_mode, ter_category=r.ter_category,
@@ -95,14 +105,75 @@ def to_event(e: Employee, r: TppResult, period: str, revision: int, rules: RuleS
     )
 
 
+COMPUTATION_COLUMNS = tuple(c.name for c in Computation.__table__.columns)
+JSON_COLUMNS = frozenset(c.name for c in Computation.__table__.columns if isinstance(c.type, sa.JSON))
+
+
 def to_row(ev: TppComputedV1) -> dict:
-    """The computations-table row of one event (a plain dict: bulk inserts of 20k rows stay fast)."""
-    data = ev.model_dump(mode="python")
-    data["breakdown"] = [dict(b) for b in data["breakdown"]]
-    data["changes"] = [dict(c) for c in data["changes"]]
-    data["deduction_items"] = [{**d, "percent": None if d["percent"] is None else str(d["percent"])}
-                               for d in data["deduction_items"]]
+    """The computations-table row of one event: its fields (a model's __dict__: the values as
+    validated), the JSON columns as lists of plain dicts, a deduction's percent as text."""
+    data = dict(ev.__dict__)
+    data["breakdown"] = [b.__dict__ for b in ev.breakdown]
+    data["deduction_items"] = [d.__dict__ if d.percent is None else {**d.__dict__, "percent": str(d.percent)}
+                               for d in ev.deduction_items]
+    data["changes"] = [c.__dict__ for c in ev.changes]
     return data
+
+
+def to_record(ev: TppComputedV1) -> tuple:
+    """The row of `to_row` for COPY: COMPUTATION_COLUMNS in order, the JSON columns as the text
+    SQLAlchemy's JSON type would bind."""
+    row = to_row(ev)
+    return tuple([json.dumps(row[c]) if c in JSON_COLUMNS else row[c] for c in COMPUTATION_COLUMNS])
+
+
+async def write_records(uow: UnitOfWork, period: str, events: list[TppComputedV1], at: datetime) -> None:
+    """A chunk's computations (revision 1) and their tpp.computed.v1 outbox rows, in the caller's
+    transaction: by COPY on PostgreSQL (the same rows as the insert path, the relay sends them
+    after the commit like any other), multi-row inserts elsewhere."""
+    ids = [record_id(period, ev.nip, 1) for ev in events]
+    if uow.db.is_postgres:
+        await copy_rows(uow.session, Computation.__table__, COMPUTATION_COLUMNS, [to_record(ev) for ev in events])
+        await copy_rows(uow.session, uow.db.outbox, OUTBOX_COLUMNS, outbox_records(uow, TPP_COMPUTED, events, ids, at))
+    elif events:
+        await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
+        await uow.emit_many(TPP_COMPUTED, events, event_ids=ids, occurred_at=at)
+
+
+async def _computed_while_written(uow: UnitOfWork, period: str, events: list[TppComputedV1], at: datetime,
+                                  rules: RuleSet, batch: list[tuple[Employee, TppInputs]]
+                                  ) -> list[tuple[Employee, TppResult]]:
+    """This chunk's results, computed (worker thread) while the previous chunk's records go to the
+    database on the transaction's connection, in chunk order: the two overlap."""
+    write = asyncio.create_task(write_records(uow, period, events, at)) if events else None
+    try:
+        return await asyncio.to_thread(compute_batch, rules, batch)
+    finally:
+        if write is not None:
+            await write  # before anything else uses the connection; raises a failed write
+
+
+_gc_pauses = 0
+
+
+@contextmanager
+def gc_paused():
+    """The close allocates millions of short-lived objects that reference counting frees: no
+    automatic cyclic collection meanwhile (what lived before is frozen out of it); the close
+    collects now and then itself."""
+    global _gc_pauses
+    if _gc_pauses == 0:
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+    _gc_pauses += 1
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if _gc_pauses == 0:
+            gc.unfreeze()
+            gc.enable()
 
 
 def utcnow() -> datetime:
@@ -151,16 +222,23 @@ async def close(uow: UnitOfWork, period: str, rule_sets: list[RuleSet], work_cal
     rules = rule_set_for(rule_sets, month_bounds(period)[0])
     totals = Totals()
     after: str | None = None
-    while employees := await repo.active_employees(uow.session, after=after, limit=CHUNK):
-        after = employees[-1].nip
-        results = await compute_for(uow.session, period, rules, work_calendar, employees)
-        events = [to_event(employee, result, period, 1, rules, at) for employee, result in results]
-        if events:
-            await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
-        await uow.emit_many(TPP_COMPUTED, events, event_ids=[record_id(period, ev.nip, 1) for ev in events],
-                            occurred_at=at)
-        totals.add(events)
-        uow.session.expunge_all()  # the chunk's ORM rows: memory stays flat whatever the city's size
+    events: list[TppComputedV1] = []  # the previous chunk's, written while this one computes
+    chunks = 0
+    with gc_paused():  # a chunk or two in memory: plain rows in, COPY out
+        while employees := await repo.employee_rows(uow.session, after=after, limit=CHUNK):
+            after = employees[-1].nip
+            batch = await inputs_for(uow.session, period, rules, work_calendar, employees)
+            del employees
+            results = await _computed_while_written(uow, period, events, at, rules, batch)
+            del batch
+            events = [to_event(employee, result, period, 1, rules, at) for employee, result in results]
+            del results
+            totals.add(events)
+            chunks += 1
+            if chunks % 10 == 0:  # the close makes no cyclic garbage: a safety net, not a cost
+                gc.collect()
+        await write_records(uow, period, events, at)
+        del events
     if fault_hold_seconds:  # test-only fault hook: a kill here must publish nothing
         await asyncio.sleep(fault_hold_seconds)
     state.close(employee_count=totals.count, total_amount=totals.total, closed_by=closed_by, now=utcnow())

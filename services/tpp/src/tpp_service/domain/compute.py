@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import NamedTuple
 
 from kinerja_kit.errors import InvalidField
 from tpp_service.domain.netpay import bpjs_kesehatan, pph21_ter
@@ -62,8 +63,8 @@ class SlipLine:
     rule: str
 
 
-@dataclass(frozen=True)
-class AttendanceDay:
+class AttendanceDay(NamedTuple):
+    """One e-Absen day (a tuple: a city's month is millions of them)."""
     status: str
     late_minutes: int = 0
     early_leave_minutes: int = 0
@@ -161,6 +162,12 @@ def _band(rules: RuleSet, minutes: int) -> tuple[int, Decimal]:
         if minutes >= b.low and (b.high is None or minutes <= b.high):
             return i + 1, b.percent
     return 0, Decimal(0)  # validated bands start at minute 1 and end open: unreachable for minutes > 0
+
+
+def counts_plain_days(rules: RuleSet) -> bool:
+    """Whether a plain present day (hadir, on time, both checks, apel) can change a result: only
+    when the rule set lists hadir as a leave type. Otherwise the computation may skip those days."""
+    return "hadir" in rules.leave_percent
 
 
 def discipline_deductions(rules: RuleSet, days: list[AttendanceDay]) -> tuple[Decimal, list[tuple[str, Decimal]]]:

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_kit.persistence import upsert, values_of
+from tpp_service.domain.compute import AttendanceDay
 from tpp_service.domain.period import Period, PeriodStatus
 from kinerja_contracts.tpp.v1 import OpdTotal
 from tpp_service.persistence.tables import (
-    AppraisalInput, AttendanceInput, Computation, Employee, PendingRevision, PerformanceInput, PeriodRow, SanctionInput, SlaInput,
+    COUNTING_DAY, UNEXCUSED_DAY, AppraisalInput, AttendanceInput, Computation, Employee, PendingRevision,
+    PerformanceInput, PeriodRow, SanctionInput, SlaInput,
 )
 
 
@@ -33,49 +35,65 @@ async def active_employees(session: AsyncSession, nip: str | None = None, *, aft
     return list(await session.scalars(stmt.order_by(Employee.nip).limit(limit)))
 
 
-async def performance_by_nip(session: AsyncSession, period: str, nip: str | None = None) -> dict[str, PerformanceInput]:
-    stmt = _for(sa.select(PerformanceInput).where(PerformanceInput.period == period), PerformanceInput.nip, nip)
-    return {r.nip: r for r in await session.scalars(stmt)}
+async def employee_rows(session: AsyncSession, *, after: str | None, limit: int) -> list[sa.Row]:
+    """One page of active_employees as plain rows (the close: no ORM objects)."""
+    e = Employee.__table__.c
+    stmt = sa.select(*Employee.__table__.c).where(sa.or_(e.active, e.history.is_not(None)))
+    if after is not None:
+        stmt = stmt.where(e.nip > after)
+    return list((await session.execute(stmt.order_by(e.nip).limit(limit))).all())
+
+
+async def performance_by_nip(session: AsyncSession, period: str, nip: str | tuple[str, str] | None = None
+                             ) -> dict[str, sa.Row]:
+    p = PerformanceInput.__table__.c
+    stmt = _for(sa.select(*PerformanceInput.__table__.c).where(p.period == period), p.nip, nip)
+    return {r.nip: r for r in await session.execute(stmt)}
 
 
 async def attendance_by_nip(session: AsyncSession, first: date, last: date,
-                            nip: str | tuple[str, str] | None = None) -> dict[str, list]:
-    """The month's attendance rows per employee, as plain rows (a city's month is millions of them:
-    no ORM objects)."""
+                            nip: str | tuple[str, str] | None = None, *, counting_only: bool = False
+                            ) -> dict[str, list[AttendanceDay]]:
+    """The month's attendance days per employee. `counting_only`: without the plain present days
+    (no deduction, no leave; ~5 in 6 rows), read from their partial covering index."""
     a = AttendanceInput.__table__.c
-    rows = await session.execute(_for(
-        sa.select(a.nip, a.work_date, a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in,
-                  a.missing_check_out, a.apel_missed).where(a.work_date >= first, a.work_date <= last),
-        a.nip, nip))
-    out: dict[str, list] = defaultdict(list)
-    for r in rows:
-        out[r.nip].append(r)
+    stmt = sa.select(a.nip, a.status, a.late_minutes, a.early_leave_minutes, a.missing_check_in, a.missing_check_out,
+                     a.apel_missed).where(a.work_date >= first, a.work_date <= last)
+    if counting_only:
+        stmt = stmt.where(sa.text(COUNTING_DAY))
+    out: dict[str, list[AttendanceDay]] = defaultdict(list)
+    for nip_, *day in (await session.execute(_for(stmt, a.nip, nip).order_by(a.nip, a.work_date))).tuples():
+        out[nip_].append(AttendanceDay(*day))
     return out
 
 
 async def sanctions_by_nip(session: AsyncSession, first: date, last: date,
-                           nip: str | None = None) -> dict[str, list[SanctionInput]]:
-    rows = await session.scalars(_for(sa.select(SanctionInput).where(
-        SanctionInput.effective_from <= last, SanctionInput.effective_until >= first), SanctionInput.nip, nip))
-    out: dict[str, list[SanctionInput]] = defaultdict(list)
+                           nip: str | tuple[str, str] | None = None) -> dict[str, list[sa.Row]]:
+    s = SanctionInput.__table__.c
+    rows = await session.execute(_for(sa.select(s.nip, s.cut_percent).where(
+        s.effective_from <= last, s.effective_until >= first), s.nip, nip))
+    out: dict[str, list[sa.Row]] = defaultdict(list)
     for r in rows:
         out[r.nip].append(r)
     return out
 
 
-async def escalations_by_nip(session: AsyncSession, period: str, nip: str | None = None) -> dict[str, int]:
+async def escalations_by_nip(session: AsyncSession, period: str, nip: str | tuple[str, str] | None = None
+                             ) -> dict[str, int]:
     """Tasks each approver let escalate in the month (the optional unvalidated_penalty)."""
     rows = await session.execute(_for(sa.select(SlaInput.nip, SlaInput.escalated_count)
                                       .where(SlaInput.period == period), SlaInput.nip, nip))
     return dict(rows.all())
 
 
-async def unexcused_in_year(session: AsyncSession, first: date, last: date, nip: str | None = None) -> dict[str, int]:
-    """Days tanpa keterangan from `first` (1 January) to `last` per employee (PP 94/2021)."""
+async def unexcused_in_year(session: AsyncSession, first: date, last: date,
+                            nip: str | tuple[str, str] | None = None) -> dict[str, int]:
+    """Days tanpa keterangan from `first` (1 January) to `last` per employee (PP 94/2021), from
+    their partial index."""
+    a = AttendanceInput.__table__.c
     rows = await session.execute(_for(
-        sa.select(AttendanceInput.nip, sa.func.count()).where(
-            AttendanceInput.work_date >= first, AttendanceInput.work_date <= last,
-            AttendanceInput.status == "tanpa_keterangan").group_by(AttendanceInput.nip), AttendanceInput.nip, nip))
+        sa.select(a.nip, sa.func.count()).where(a.work_date >= first, a.work_date <= last, sa.text(UNEXCUSED_DAY))
+        .group_by(a.nip), a.nip, nip))
     return dict(rows.all())
 
 

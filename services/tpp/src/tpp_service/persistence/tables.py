@@ -37,8 +37,23 @@ class PerformanceInput(Base, table=True):
     productivity: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 5))  # scoring's K (points regions)
 
 
+UNEXCUSED_DAY = "status = 'tanpa_keterangan'"
+COUNTING_DAY = ("NOT (status = 'hadir' AND late_minutes = 0 AND early_leave_minutes = 0 AND NOT missing_check_in "
+                "AND NOT missing_check_out AND NOT apel_missed)")
+"""Days that can count in a slip (not a plain present day): literal SQL, so the close's queries
+match the partial indexes below whatever plan PostgreSQL caches."""
+
+
 class AttendanceInput(Base, table=True):
     __tablename__ = "attendance_inputs"
+    __table_args__ = (
+        # The close: the month's counting days of a NIP range, index only (about 1 row in 6).
+        sa.Index("ix_attendance_inputs_counting", "nip", "work_date", postgresql_where=sa.text(COUNTING_DAY),
+                 postgresql_include=["status", "late_minutes", "early_leave_minutes", "missing_check_in",
+                                     "missing_check_out", "apel_missed"]),
+        # The PP 94/2021 count of the year's days tanpa keterangan.
+        sa.Index("ix_attendance_inputs_unexcused", "nip", "work_date", postgresql_where=sa.text(UNEXCUSED_DAY)),
+    )
     nip: str = Field(primary_key=True, max_length=18)
     work_date: date = Field(primary_key=True)
     status: str = Field(max_length=20)
