@@ -51,7 +51,7 @@ async def post_attendance(body: AttendanceBatchIn, request: Request,
 
 @router.get("/attendance/{nip}/{month}", response_model=list[AttendanceDayOut])
 async def get_attendance(nip: str, request: Request, principal: CurrentPrincipal,
-                         month: Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+                         month: Annotated[str, Path(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
                          ) -> list[AttendanceDayOut]:
     """One employee's month: the employee, their atasan langsung, admin, bpkad, inspektorat."""
     year, mon = map(int, month.split("-"))

@@ -59,7 +59,7 @@ def _out(t: Task) -> TaskOut:
 @router.get("/inbox", response_model=list[TaskOut])
 async def inbox(request: Request, response: Response, principal: CurrentPrincipal,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                offset: Annotated[int, Query(ge=0)] = 0,
+                offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                 cursor: Annotated[str | None, Query(description="from X-Next-Cursor / Link of the previous page")] = None,
                 nip: Annotated[str | None, Query(max_length=18, description="one employee's work")] = None,
                 unit_code: Annotated[str | None, Query(max_length=50, description="work of the employees of one unit")] = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from kinerja_kit.auth import CurrentPrincipal
 from kinerja_kit.errors import InvalidField, NotFound
@@ -33,7 +33,7 @@ async def list_notifications(
     request: Request, principal: CurrentPrincipal,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1, description="page: ids lower than this")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="page: ids lower than this")] = None,
 ) -> list[NotificationOut]:
     """The caller's notifications, newest first."""
     async with request.app.state.runtime.db.sessions() as session:
@@ -42,7 +42,7 @@ async def list_notifications(
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
-async def mark_read(notification_id: int, request: Request, principal: CurrentPrincipal) -> NotificationOut:
+async def mark_read(notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request, principal: CurrentPrincipal) -> NotificationOut:
     async with request.app.state.runtime.db.sessions() as session, session.begin():
         row = await repo.mark_read(session, notification_id, principal.nip, datetime.now(timezone.utc))
         if row is None:
@@ -93,7 +93,7 @@ STREAM_DOC = {200: {"content": {"text/event-stream": {}},
 async def stream(
     request: Request, principal: CurrentPrincipal,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="resume after this notification id "
+    last_event_id: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="resume after this notification id "
                                                "(the Last-Event-ID header wins)")] = None,
 ):
     """The caller's notifications as server-sent events: every notification after `Last-Event-ID`
@@ -109,12 +109,14 @@ async def stream(
 
 
 class Channels(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     in_app: bool = Field(default=True, description="always true: in-app notifications cannot be turned off")
     email: bool = False
     push: bool = False
 
 
 class QuietHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["22:00"])
     end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["06:00"])
 
@@ -122,6 +124,7 @@ class QuietHours(BaseModel):
 class PreferencesBody(BaseModel):
     """The caller's own preferences. Quiet hours are the region's local time, may run over midnight
     (22:00–06:00) and hold email and push until they end; in-app notifications always arrive."""
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                               examples=["ani@example.go.id"])
     channels: Channels = Field(default_factory=Channels)

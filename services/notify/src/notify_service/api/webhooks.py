@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from kinerja_kit.auth import Principal, require_roles
 from notify_service.delivery import webhooks as hooks
 from notify_service.persistence.tables import Delivery, DeliveryAttempt, Webhook
 
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a BIGINT key: larger ones are 422, not a database error
+
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     url: str = Field(max_length=2000, examples=["https://payroll.example.go.id/kinerja/hooks"])
     event_types: list[str] = Field(min_length=1, max_length=50, description="topic names notify consumes",
                                    examples=[["approval.decided.v1", "tpp.computed.v1"]])
@@ -93,7 +96,7 @@ async def list_webhooks(request: Request, principal: Principal = require_roles("
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: int, request: Request,
+async def delete_webhook(webhook_id: RowId, request: Request,
                          principal: Principal = require_roles("admin")) -> Response:
     """Stop delivering to this webhook; its pending deliveries end `dead` ("webhook deleted")."""
     async with request.app.state.runtime.db.sessions() as session, session.begin():
@@ -103,10 +106,10 @@ async def delete_webhook(webhook_id: int, request: Request,
 
 @router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
 async def list_deliveries(
-    webhook_id: int, request: Request, principal: Principal = require_roles("admin"),
+    webhook_id: RowId, request: Request, principal: Principal = require_roles("admin"),
     status: Literal["pending", "sent", "dead"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1, description="page: ids lower than this")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="page: ids lower than this")] = None,
 ) -> list[DeliveryOut]:
     """The delivery log, newest first: each delivery with its attempts (time, status code or error,
     duration)."""
@@ -116,7 +119,7 @@ async def list_deliveries(
 
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/replay", status_code=202, response_model=DeliveryOut)
-async def replay_delivery(webhook_id: int, delivery_id: int, request: Request,
+async def replay_delivery(webhook_id: RowId, delivery_id: RowId, request: Request,
                           principal: Principal = require_roles("admin")) -> DeliveryOut:
     """Send a dead-lettered (or sent) delivery again as new attempts, with a fresh retry budget;
     409 while it is pending."""

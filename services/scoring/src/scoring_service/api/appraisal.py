@@ -21,7 +21,7 @@ from scoring_service.persistence.tables import AppraisalRow, RhkRow, SkpRow
 
 router = APIRouter(prefix="/v1")
 READ_ALL_ROLES = ("admin", "pimpinan", "inspektorat")
-PERIOD_QUERY = Query(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$", description="YYYY, YYYY-MM or YYYY-Qn")
+PERIOD_QUERY = Query(pattern=r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$", description="YYYY, YYYY-MM or YYYY-Qn")
 
 
 class _In(BaseModel):
@@ -143,7 +143,7 @@ class AppraisalIn(_In):
         "rhk_ratings": [{"rhk_id": "<id>", "rating": "sesuai", "note": "Target 12 laporan tercapai"}],
         "behaviour": {a: "sesuai" for a in BERAKHLAK}, "behaviour_note": "Kolaboratif dengan bidang lain"}]})
     kind: AppraisalKind
-    period: str = Field(pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$", description="YYYY (annual), YYYY-MM or YYYY-Qn")
+    period: str = Field(pattern=r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$", description="YYYY (annual), YYYY-MM or YYYY-Qn")
     results_rating: Rating = Field(description="hasil kerja overall")
     behaviour_rating: Rating = Field(description="perilaku kerja overall")
     rhk_ratings: list[RhkRatingIn] = Field(min_length=1, max_length=50)

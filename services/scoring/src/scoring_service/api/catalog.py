@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_kit.auth import CurrentPrincipal, Principal, require_roles
 from kinerja_kit.http import FieldError, problem
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from scoring_service.application import catalog as use
 from scoring_service.domain.catalog import (
@@ -45,6 +45,7 @@ class CatalogItem(BaseModel):
 
 class CatalogEntryIn(BaseModel):
     """A new activity type, or a new version of one from `effective_from`."""
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9][A-Z0-9-]*$", examples=["LAPORAN"])
     name: str = Field(min_length=3, max_length=200, examples=["Menyusun laporan kegiatan"])
     output_unit: str | None = Field(default=None, max_length=40, examples=["laporan"])

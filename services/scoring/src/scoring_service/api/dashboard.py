@@ -31,7 +31,7 @@ from scoring_service.live import WAKEUP
 from scoring_service.persistence import dashboard as q
 
 router = APIRouter(prefix="/v1")
-PERIOD = Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+PERIOD = Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 
 
 class Dashboard(BaseModel):
@@ -243,7 +243,7 @@ async def unit_stream(
     request: Request, principal: CurrentPrincipal, unit_code: str,
     period: Annotated[str | None, PERIOD] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="resume after this change id "
+    last_event_id: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="resume after this change id "
                                                                  "(the Last-Event-ID header wins)")] = None,
 ):
     """The unit's changes as server-sent events, within about half a second of each commit;

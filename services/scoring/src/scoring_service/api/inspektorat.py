@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from kinerja_kit.auth import Principal, require_roles
 from kinerja_kit.errors import NotFound
@@ -36,6 +36,7 @@ class FlagOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # server-owned or unknown fields are 422, never ignored
     state: str = Field(description="reviewed or dismissed", examples=["dismissed"])
     reason: str | None = Field(default=None, max_length=2000, description="required to dismiss")
 
@@ -47,11 +48,11 @@ def _out(r) -> FlagOut:
 @router.get("/flags", response_model=list[FlagOut], dependencies=[require_roles(*DESK)])
 async def list_flags(
     request: Request,
-    period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = None,
+    period: Annotated[str | None, Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$")] = None,
     unit_code: Annotated[str | None, Query(description="the unit and every unit below it")] = None,
     kind: an.Kind | None = None, state: an.State | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    before_id: Annotated[int | None, Query(ge=1, description="page: ids lower than this")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="page: ids lower than this")] = None,
 ) -> list[FlagOut]:
     """Anomaly flags, newest first."""
     db = request.app.state.runtime.db
@@ -66,7 +67,8 @@ async def list_flags(
 
 
 @router.post("/flags/{flag_id}/review", response_model=FlagOut)
-async def review_flag(flag_id: int, body: ReviewIn, request: Request,
+async def review_flag(flag_id: Annotated[int, Path(ge=1, le=2**31 - 1)],  # an INTEGER key
+                      body: ReviewIn, request: Request,
                       principal: Principal = require_roles(*DESK)) -> FlagOut:
     """Mark a flag reviewed, or dismiss it with a reason (new → reviewed → dismissed)."""
     db = request.app.state.runtime.db

@@ -35,7 +35,7 @@ class PerformanceOut(PerformanceMonthlyV1):
 @router.get("/performance/{nip}/{period}", response_model=PerformanceOut)
 async def performance(
     request: Request, principal: CurrentPrincipal, nip: str,
-    period: Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    period: Annotated[str, Path(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
 ) -> PerformanceOut:
     """One employee's month with the explanation of K and of each activity's number: for the
     employee, their superior, and read-all roles."""

@@ -19,7 +19,7 @@ from scoring_service.persistence import appraisal as store
 router = APIRouter(prefix="/v1")
 GRID_ROLES = ("pimpinan", "admin")
 MAX_FILE_BYTES = 5 * 1024 * 1024
-PERIOD = r"^[0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
+PERIOD = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$"
 
 
 class PotentialImportOut(BaseModel):

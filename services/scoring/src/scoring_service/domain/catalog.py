@@ -123,6 +123,9 @@ def parse_rows(rows: list[dict], scoring_mode: str, today: date,
             continue
         raw = dict(raw)
         bools = raw.pop("_bools", {})
+        if unknown := sorted(set(raw) - set(ActivityTypeV1.model_fields)):  # server-owned or misspelt
+            errors += [RowError(n, k, "not a field of an activity type") for k in unknown]
+            continue
         try:
             for k, v in bools.items():
                 if v != "":

@@ -15,7 +15,7 @@ from tpp_service.domain.period import Period, PeriodStatus
 from tpp_service.persistence import repository as repo
 
 router = APIRouter(prefix="/v1")
-PeriodParam = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+PeriodParam = Annotated[str, Path(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 READ_ALL_ROLES = ("admin", "bpkad", "inspektorat", "pimpinan")
 
 
