@@ -1,6 +1,6 @@
 # Kinerja: `make up` runs the platform locally, `make test` runs every test. Both install what
 # is missing (uv + Python packages, Kafka jars via Maven, PostgreSQL from Debian's packages).
-.PHONY: up down test unit bench bench-month bench-files bench-approval bench-notify bench-scoring bench-dashboard token schemas
+.PHONY: up down test security faults unit bench bench-month bench-files bench-approval bench-notify bench-scoring bench-dashboard token schemas
 
 up:
 	bash scripts/up.sh
@@ -10,6 +10,16 @@ down:
 
 test:
 	bash scripts/test.sh
+
+# The security tests (tokens, authorization matrix, mass assignment, uploads, rate limits, OpenAPI
+# fuzzing, audit tamper, Kafka ACLs) with a larger fuzz budget, and a summary per area.
+security:
+	bash scripts/security.sh
+
+# Every fault scenario (kills, broker and PostgreSQL outages, proxy faults, poison, storm) under load;
+# `make test` runs the quick subset. Table per scenario at the end, JSON in .run/faults/results.json.
+faults:
+	bash scripts/faults.sh
 
 # Fast tests only (no broker or database needed).
 unit:

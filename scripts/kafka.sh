@@ -21,6 +21,9 @@
 #   KINERJA_KAFKA_SASL_SSL_PORT     with KINERJA_KAFKA_SASL_PORT: also SASL_SSL on this port, with a
 #                                   throw-away CA and server certificate made by openssl in
 #                                   <run>/kafka/tls (clients trust <run>/kafka/tls/ca.crt)
+#   KINERJA_KAFKA_PROXIED_PORT      if set (without SASL): also a PLAINTEXT listener on this port that
+#   KINERJA_KAFKA_PROXIED_ADVERTISED_PORT   advertises 127.0.0.1:<this port> instead, where a test's
+#                                   TCP proxy listens (clients going through the proxy stay on it)
 #   PYTHON                          Python with aiokafka, runs scripts/wait_kafka.py (default python3)
 #   JAVA, MVN                       java / mvn executables (default: from PATH)
 set -euo pipefail
@@ -43,6 +46,8 @@ PORT="${KINERJA_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${KINERJA_KAFKA_CONTROLLER_PORT:-9093}"
 SASL_PORT="${KINERJA_KAFKA_SASL_PORT:-}"
 SASL_SSL_PORT="${KINERJA_KAFKA_SASL_SSL_PORT:-}"
+PROXIED_PORT="${KINERJA_KAFKA_PROXIED_PORT:-}"
+PROXIED_ADVERTISED_PORT="${KINERJA_KAFKA_PROXIED_ADVERTISED_PORT:-$PROXIED_PORT}"
 TLS_DIR="$KAFKA_DIR/tls"
 SCRAM_USERS="${KINERJA_KAFKA_SCRAM_USERS:-}"
 HOST=127.0.0.1
@@ -188,6 +193,13 @@ make_tls() {
 }
 
 listener_config() {
+  if [[ -z "$SASL_PORT" && -n "$PROXIED_PORT" ]]; then
+    printf '%s\n' \
+      "listeners=PLAINTEXT://$HOST:$PORT,PROXIED://$HOST:$PROXIED_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT" \
+      "advertised.listeners=PLAINTEXT://$HOST:$PORT,PROXIED://$HOST:$PROXIED_ADVERTISED_PORT" \
+      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT"
+    return
+  fi
   if [[ -z "$SASL_PORT" ]]; then
     printf '%s\n' \
       "listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT" \
@@ -313,7 +325,7 @@ cmd_start() {
     command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java ($JAVA_BIN) not found; Kafka 4.x needs Java 17+"
     "$PY" -c 'import aiokafka' 2>/dev/null ||
       die "'$PY' cannot import aiokafka (needed for the readiness check); set PYTHON=<venv>/bin/python"
-    for p in "$PORT" "$CONTROLLER_PORT" $SASL_PORT $SASL_SSL_PORT; do
+    for p in "$PORT" "$CONTROLLER_PORT" $SASL_PORT $SASL_SSL_PORT $PROXIED_PORT; do
       port_in_use "$p" && die "port $HOST:$p is already in use by another process (not our broker; see scripts/kafka.sh status)"
     done
     cmd_fetch

@@ -105,7 +105,8 @@ class ConsumerGroup:
 
     def __init__(self, broker: KafkaBroker, db: Database, *, group: str, producer: str,
                  retry_base: float = 0.2, retry_max: float = 30.0, max_records: int = 200,
-                 error_attempts: int = 10, wait_budget_seconds: float = 600.0) -> None:
+                 error_attempts: int = 10, wait_budget_seconds: float = 600.0,
+                 fault_handle_delay: float = 0.0) -> None:
         self.broker = broker
         self.db = db
         self.group = group
@@ -115,6 +116,7 @@ class ConsumerGroup:
         self.max_records = max_records
         self.error_attempts = error_attempts
         self.wait_budget_seconds = wait_budget_seconds
+        self.fault_handle_delay = fault_handle_delay  # test-only fault hook: a slow handler
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {}
         self.publish_dead_letters = True  # False in a rebuild: they were sent the first time
         self._retries: dict[tuple[str, int, int], _Retry] = {}
@@ -264,6 +266,8 @@ class ConsumerGroup:
                     "messaging.kafka.message.offset": record.offset})
                 savepoint = await uow.session.begin_nested()
                 try:
+                    if self.fault_handle_delay:
+                        await asyncio.sleep(self.fault_handle_delay)
                     await self.handlers[topic][1](uow, item.event, item.meta)
                     await savepoint.commit()
                 except asyncio.CancelledError:

@@ -62,15 +62,41 @@ def service_base() -> tuple[type[SQLModel], sa.MetaData]:
 
 
 # Errors of the infrastructure, not of the request or record: the database or network is away.
+# sa.exc.TimeoutError: no pooled connection came free in time (the database is saturated).
 INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    sa.exc.OperationalError, sa.exc.InterfaceError, ConnectionError, TimeoutError, OSError,
+    sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, ConnectionError, TimeoutError, OSError,
 )
 
 
+# SQLSTATE classes of a database going away or full, whatever the driver's exception class:
+# 08 connection exception, 53 insufficient resources, 57P01-57P03 shutdown / cannot connect now
+# (asyncpg's "the database system is shutting down" reaches SQLAlchemy as a plain DBAPIError).
+INFRASTRUCTURE_SQLSTATES = ("08", "53", "57P")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    seen = 0
+    while exc is not None and seen < 6:
+        code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if isinstance(code, str):
+            return code
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return None
+
+
 def is_infrastructure_error(exc: BaseException) -> bool:
+    """The database or network is away (nothing was applied, or as much as after any lost
+    connection): also for asyncpg used without SQLAlchemy, whose connection errors and "another
+    operation is in progress" (a pooled connection a shutdown left mid-query) are its own classes."""
+    import asyncpg
+
     if isinstance(exc, sa.exc.DBAPIError) and getattr(exc, "connection_invalidated", False):
         return True
-    return isinstance(exc, INFRASTRUCTURE_ERRORS)
+    if isinstance(exc, (*INFRASTRUCTURE_ERRORS, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)):
+        return True
+    code = _sqlstate(exc)
+    return code is not None and code.startswith(INFRASTRUCTURE_SQLSTATES)
 
 
 def _sqlite_write_transactions(engine: AsyncEngine) -> None:

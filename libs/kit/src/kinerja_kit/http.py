@@ -26,6 +26,8 @@ HTTP_SECONDS = Histogram(
     "kinerja_http_request_seconds", "HTTP request duration", ["method", "route", "status"]
 )
 HTTP_ERRORS = Counter("kinerja_http_errors_total", "HTTP responses with status >= 500", ["route"])
+HTTP_SHED = Counter("kinerja_http_shed_total", "Writes refused with 503 because too many were in flight")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def problem(status: int, detail: str | None = None, *, title: str | None = None,
@@ -115,9 +117,34 @@ class RequestTelemetry:
 UNTRACED = frozenset({"/metrics", "/health/live", "/health/ready"})
 
 
-def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = None) -> None:
+class InFlightLimit:
+    """Load shedding: past `limit` writes in flight in this process, a write answers 503 with
+    Retry-After at once (nothing applied) instead of queueing for a database connection until
+    the client gives up. Reads and the ops endpoints are not counted (SSE streams stay open)."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit, self.in_flight = app, limit, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            return await self.app(scope, receive, send)
+        if self.in_flight >= self.limit:
+            HTTP_SHED.inc()
+            response = problem(503, f"more than {self.limit} writes in flight; the request was not applied, "
+                               "retry later", headers={"Retry-After": "1"}, instance=scope["path"])
+            return await response(scope, receive, send)
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = None, *,
+            max_writes_in_flight: int = 0) -> None:
     """Problem-detail handlers, metrics middleware and the ops endpoints. A failing ready check
-    answers 503; a failing degraded check is reported in a 200 (`status: degraded`)."""
+    answers 503; a failing degraded check is reported in a 200 (`status: degraded`).
+    `max_writes_in_flight` > 0 sheds writes past it with 503 (InFlightLimit)."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -143,6 +170,8 @@ def install(app: FastAPI, ready_checks: list, degraded_checks: list | None = Non
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal error; the request was not applied", instance=request.url.path)
 
+    if max_writes_in_flight > 0:
+        app.add_middleware(InFlightLimit, limit=max_writes_in_flight)  # inside the telemetry: 503s are measured
     app.add_middleware(RequestTelemetry)
 
     @app.get("/metrics", include_in_schema=False)

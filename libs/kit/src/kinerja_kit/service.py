@@ -47,6 +47,7 @@ class ServiceRuntime:
         self.consumers = ConsumerGroup(
             self.broker, self.db, group=f"kinerja-{settings.service}", producer=settings.service,
             retry_base=settings.consumer_retry_base_seconds, retry_max=settings.consumer_retry_max_seconds,
+            fault_handle_delay=settings.fault_handle_delay_seconds,
         )
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
                                  batch_size=settings.outbox_batch_size,
@@ -168,7 +169,8 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: list[API
     app.state.write_limits = TokenBuckets(settings.write_rate_per_minute, settings.write_burst)
     # Ready means able to take writes: the database. The broker is reported, not required
     # (writes wait in the outbox while Kafka is away).
-    http.install(app, [("database", runtime.ready_db)], degraded_checks=[("broker", runtime.ready_broker)])
+    http.install(app, [("database", runtime.ready_db)], degraded_checks=[("broker", runtime.ready_broker)],
+                 max_writes_in_flight=settings.http_max_writes_in_flight)
     for router in routers:
         app.include_router(router)
     return app

@@ -52,8 +52,13 @@ class ServiceSettings(BaseSettings):
     region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
     fault_relay_hold_seconds: float = Field(default=0.0, description="tests only: the relay waits this long "
                                             "between reading rows and publishing them (a crash window)")
+    fault_handle_delay_seconds: float = Field(default=0.0, description="tests only: each record's handler "
+                                              "takes this much longer (a slow consumer)")
     write_rate_per_minute: float = Field(default=120.0, description="writes per user per minute on average")
     write_burst: int = Field(default=60, description="writes a user may send at once before the rate applies")
+    http_max_writes_in_flight: int = Field(default=64, ge=0, description="writes one process works on at once "
+                                           "(about 3x its database pool of 20); past it a write answers 503 with "
+                                           "Retry-After (load shedding); 0 = no limit")
     timezone: str = Field(default="Asia/Jakarta", description="the region's time zone (dates, working days)")
 
     def today(self) -> date:
