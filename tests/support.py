@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -205,3 +207,25 @@ class TcpForwarder:
                 self._writers.discard(dst)
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@contextmanager
+def own_broker(run_name: str, port: int, controller_port: int) -> Iterator[str]:
+    """A broker of its own (data dir `.run/<run_name>`, the jars of the main test broker) with the
+    registry's topics, stopped at the end; yields its bootstrap address."""
+    main_run = Path(os.environ.get("KINERJA_RUN_DIR", ROOT / ".run" / "test"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINERJA_KAFKA_SASL")
+           and k != "KINERJA_KAFKA_SCRAM_USERS"}
+    env |= {"KINERJA_RUN_DIR": str(main_run.parent / run_name), "KINERJA_KAFKA_PORT": str(port),
+            "KINERJA_KAFKA_CONTROLLER_PORT": str(controller_port),
+            "KINERJA_KAFKA_LIBS_DIR": str(main_run / "kafka" / "libs")}
+    script = str(ROOT / "scripts" / "kafka.sh")
+    subprocess.run(["bash", script, "reset"], env=env, capture_output=True)
+    subprocess.run(["bash", script, "start"], env=env, check=True, capture_output=True)
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        subprocess.run(["uv", "run", "kinerja-topics", "create", "--bootstrap", bootstrap], env=env, check=True,
+                       cwd=ROOT, capture_output=True)
+        yield bootstrap
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True)
