@@ -10,7 +10,12 @@ own ceiling is the bare-endpoint figure):
    inbox latency, from the events' own timestamps (submitted_at → requested_at);
 4. superiors approve in batches: decision → performance.monthly.v1 latency;
 5. baseline: the same number of records of the same size produced (acks=all) and consumed
-   straight through Kafka.
+   straight through Kafka;
+6. each consumer group's rate while it had a backlog beside a bare aiokafka consumer reading the
+   same records; the outbox relay publishing a backlog beside a bare aiokafka producer (acks=all)
+   and Kafka's own kafka-producer-perf-test (bench/baselines.py).
+
+Every headline figure is printed, and stored under `ratios`, as a ratio to its baseline.
 
 Throughout: RSS and CPU of every service and the broker, and every consumer group's lag, each
 second. Figures go to stdout, --out (JSON) and --chart (PNG). Loopback only; every phase is
@@ -44,6 +49,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+import baselines
 from kinerja_contracts.topics import spec
 from kinerja_kit.tokens import mint
 
@@ -217,6 +223,17 @@ async def read_events(bootstrap: str, topic: str, since_ms: int, want: int, time
         await c.stop()
 
 
+async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[tuple[str, int], int]:
+    return {(tp.topic, tp.partition): m.offset for tp, m in (await admin.list_consumer_group_offsets(group)).items()}
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    if not pid:
+        return 0.0
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def kafka_baseline(bootstrap: str, n: int, size: int) -> dict:
     topic = f"bench-baseline-{uuid.uuid4().hex[:6]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -264,6 +281,10 @@ async def main() -> None:
     p.add_argument("--burst-seconds", type=float, default=10, help="full-speed phases seconds")
     p.add_argument("--approvals", type=int, default=300)
     p.add_argument("--bootstrap", default="127.0.0.1:9092")
+    p.add_argument("--activity-db", help="postgresql:// URL of the activity service's database (relay baseline)")
+    p.add_argument("--kafka-perf-libs", help="folder of the kafka-tools jars (kafka-producer-perf-test baseline)")
+    p.add_argument("--relay-records", type=int, default=20000)
+    p.add_argument("--record-size", type=int, default=600)
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "rush.json"))
     p.add_argument("--chart", default=str(ROOT / "bench" / "results" / "rush.png"))
     a = p.parse_args()
@@ -319,12 +340,19 @@ async def main() -> None:
             print(f"baseline bare ASGI: {result['baseline_asgi']}")
 
             lines, _ = targets(burst_staff, 72 * len(burst_staff), 0, "burst")
+            window_start = {g: await committed(admin, g) for g in GROUPS}
+            window_t0 = time.monotonic() - t0
             s = time.monotonic() - t0
+            cpu0 = process_cpu_seconds(sampler.pids.get("activity"))
             intake = await asyncio.to_thread(attack, lines, rate=0, duration=a.burst_seconds)
+            cpu1 = process_cpu_seconds(sampler.pids.get("activity"))
             phases["intake full speed"] = (s, time.monotonic() - t0)
             result["intake"] = summary(intake, 201)
             result["intake"]["ratio_to_bare_asgi"] = round(
                 result["intake"]["per_second"] / max(result["baseline_asgi"]["per_second"], 1), 4)
+            # CPU of the activity process per accepted activity (its consumer's share included).
+            result["intake"]["activity_cpu_ms_per_request"] = round(
+                1000 * (cpu1 - cpu0) / max(result["intake"]["ok"], 1), 2)
             result["timeline"] = per_second(intake, 201, offset=s)
             print(f"intake: {result['intake']}")
             result["after_burst_drain_s"] = round(await wait_drained(admin, lag_consumer, 600), 2)
@@ -354,6 +382,8 @@ async def main() -> None:
                                   "submit_to_inbox_p99_ms": round(pct(lat, 99) * 1000, 1),
                                   "drained_after_s": round(drain, 2)}
             print(f"pipeline: {result['pipeline']}")
+            window_end = {g: await committed(admin, g) for g in GROUPS}
+            window_t1 = time.monotonic() - t0
 
             # Superiors approve their inbox in batches.
             decided_since = int(time.time() * 1000) - 1000
@@ -400,6 +430,29 @@ async def main() -> None:
         kb = result["kafka_baseline"]
         result["pipeline"]["ratio_rate_to_kafka_end_to_end"] = round(a.rate / kb["end_to_end_per_second"], 4)
         print(f"kafka baseline: {kb}")
+
+        # Each consumer group while it had a backlog, beside a bare consumer of the same records.
+        result["consumers"] = {}
+        for g in GROUPS:
+            offsets = {tp: (window_start[g].get(tp, 0), end) for tp, end in window_end[g].items()
+                       if end > window_start[g].get(tp, 0)}
+            consumed = sum(e - s_ for s_, e in offsets.values())
+            busy = sum(1 for x in lags if window_t0 <= x["t"] <= window_t1 and x.get(g, 0) > 0)
+            bare_c = await baselines.bare_consumer(a.bootstrap, offsets)
+            rate = round(consumed / busy, 1) if busy else None
+            result["consumers"][g] = {"consumed": consumed, "backlogged_seconds": busy,
+                                      "per_second_backlogged": rate,
+                                      "topics": sorted({t for t, _ in offsets}), "bare_aiokafka": bare_c,
+                                      "ratio_to_bare": round(rate / bare_c["per_second"], 4)
+                                      if rate and bare_c.get("per_second") else None}
+            print(f"consumer {g}: {result['consumers'][g]}")
+        if a.activity_db:
+            result["relay"] = await baselines.relay(a.bootstrap, a.activity_db, a.relay_records, a.record_size)
+        result["bare_producer"] = await baselines.bare_producer(a.bootstrap, a.relay_records, a.record_size)
+        result["kafka_perf_tool"] = await baselines.kafka_perf_tool(
+            a.bootstrap, a.kafka_perf_libs, a.relay_records, a.record_size, os.environ.get("JAVA", "java"))
+        print(f"relay: {result.get('relay')}\nbare producer: {result['bare_producer']}\n"
+              f"kafka-producer-perf-test: {result['kafka_perf_tool']}")
     finally:
         lag_task.cancel()
         sampler.stop_.set()
@@ -415,12 +468,38 @@ async def main() -> None:
             result["resources"][name] = {"peak_rss_mib": max(rss), "cpu_avg_pct": round(statistics.mean(cpu), 1)
                                          if cpu else None, "cpu_peak_pct": max(cpu) if cpu else None}
     result["phases"] = {k: [round(x, 1) for x in v] for k, v in phases.items()}
+    result["ratios"] = ratios(result)
+    print("ratios to the same run's baselines (issue 6 asks ≥ 0.5 where a baseline is named):")
+    for name, r in result["ratios"].items():
+        print(f"  {name}: {r['measured']} / {r['baseline']} = {r['ratio']}")
     result["samples"], result["lag"] = sampler.samples, lags
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1, default=str))
     chart(result, a.chart)
     print(f"resources: {json.dumps(result['resources'])}")
     print(f"wrote {a.out} and {a.chart}")
+
+
+def ratios(result: dict) -> dict:
+    """Every headline figure beside its baseline of the same run."""
+    out = {}
+
+    def put(name: str, measured, baseline, unit: str) -> None:
+        if measured is not None and baseline:
+            out[name] = {"measured": measured, "baseline": baseline, "unit": unit,
+                         "ratio": round(measured / baseline, 4)}
+
+    put("intake vs bare ASGI", result["intake"]["per_second"], result["baseline_asgi"]["per_second"], "/s")
+    put("pipeline rate vs Kafka produce+consume", result["pipeline"]["rate"],
+        result["kafka_baseline"]["end_to_end_per_second"], "/s")
+    for g, c in result.get("consumers", {}).items():
+        put(f"{g.removeprefix('kinerja-')} consumer vs bare aiokafka", c["per_second_backlogged"],
+            c["bare_aiokafka"].get("per_second"), "rec/s")
+    relay, bare, tool = result.get("relay", {}), result.get("bare_producer", {}), result.get("kafka_perf_tool", {})
+    put("relay vs bare aiokafka producer", relay.get("per_second"), bare.get("per_second"), "rec/s")
+    put("relay vs kafka-producer-perf-test", relay.get("per_second"), tool.get("per_second"), "rec/s")
+    put("bare aiokafka vs kafka-producer-perf-test", bare.get("per_second"), tool.get("per_second"), "rec/s")
+    return out
 
 
 def per_second(results: list[dict], ok: int, offset: float = 0.0) -> list[dict]:
@@ -437,7 +516,10 @@ def chart(result: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(11, 10), sharex=True)
+    fig = plt.figure(figsize=(11, 13))
+    ax1 = fig.add_subplot(4, 1, 1)
+    ax2, ax3 = fig.add_subplot(4, 1, 2, sharex=ax1), fig.add_subplot(4, 1, 3, sharex=ax1)
+    ax4 = fig.add_subplot(4, 1, 4)
     tl = result.get("timeline", [])
     ax1.bar([x["second"] for x in tl], [x["ok"] for x in tl], color="tab:blue", label="activities accepted (201) per second")
     ax1.axhline(result["baseline_asgi"]["per_second"], color="gray", ls="--",
@@ -463,7 +545,21 @@ def chart(result: dict, path: str) -> None:
     ax3.set_ylabel("records behind")
     ax3.set_title("Consumer lag per group over the run")
     ax3.legend(fontsize=7)
+    r = result.get("ratios", {})
+    names = list(r)
+    ax4.barh(names, [r[n]["ratio"] for n in names], color="tab:green")
+    for i, n in enumerate(names):
+        ax4.text(r[n]["ratio"], i, f" {r[n]['ratio']:.2g} ({r[n]['measured']:,} / {r[n]['baseline']:,})",
+                 va="center", fontsize=7)
+    ax4.axvline(0.5, color="gray", ls="--", label="issue 6: ≥ 0.5")
+    ax4.set_xscale("log")
+    if names:
+        ax4.set_xlim(right=max(r[n]["ratio"] for n in names) * 30)
+    ax4.tick_params(axis="y", labelsize=7)
+    ax4.set_title("Each figure as a ratio to its baseline, same run (log; all acks=all, 600 B records)")
+    ax4.legend(fontsize=7)
     fig.tight_layout()
+    fig.subplots_adjust(left=0.25)
     fig.savefig(path, dpi=90)
 
 

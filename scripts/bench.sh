@@ -2,7 +2,8 @@
 # `make bench` (quick, a few minutes) and `make bench-month` (a city's month-end): the rush on the
 # running platform (bench/rush.py, load from vegeta) and the month close (bench/period_close.py),
 # each beside its baselines measured in the same run. Starts the platform when it is not up and
-# stops what it started. Results: bench/results/rush.json and rush.png.
+# stops what it started. Results: bench/results/rush.json and rush.png. Kafka's kafka-producer-perf-test
+# comes from kafka-tools resolved by Maven (bench/kafka-perf/pom.xml) into <run>/kafka/perf-libs.
 # `bash scripts/bench.sh files [args of bench/intake_files.py]` (`make bench-files`): evidence
 # uploads and e-Absen attendance into the activity service; results in bench/results/intake_files.json.
 # `bash scripts/bench.sh approval [args of bench/approval.py]` (`make bench-approval`): scored → inbox
@@ -70,6 +71,16 @@ else
   rush_args=(--employees 2000 --rate 100 --duration 20 --burst-seconds 10 --approvals 300)
   close_employees=20000
 fi
-uv run python bench/rush.py "${rush_args[@]}" --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}"
+# Kafka's own kafka-producer-perf-test (kafka-tools, the broker's version), a baseline of the rush.
+kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' deploy/kafka/pom.xml | head -n 1)"
+perf_libs="$RUN_DIR/kafka/perf-libs"
+if [ ! -f "$perf_libs/kafka-tools-$kafka_version.jar" ]; then
+  echo "bench: resolving kafka-tools $kafka_version (kafka-producer-perf-test) with maven"
+  rm -rf "$perf_libs"
+  mvn -q -B -f bench/kafka-perf/pom.xml dependency:copy-dependencies -Dkafka.version="$kafka_version" \
+    -Dkafka.libs.dir="$perf_libs" >/dev/null || echo "bench: kafka-tools not resolved; that baseline is skipped"
+fi
+uv run python bench/rush.py "${rush_args[@]}" --bootstrap "127.0.0.1:${KINERJA_KAFKA_PORT:-9092}" \
+  --activity-db "$(bash scripts/postgres.sh url kinerja_activity)" --kafka-perf-libs "$perf_libs"
 uv run python bench/period_close.py --employees "$close_employees" \
   --pg "$(bash scripts/postgres.sh url postgres | sed 's#/postgres$##')"

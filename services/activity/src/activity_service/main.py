@@ -12,6 +12,7 @@ from activity_service.application.calendar import seed_defaults
 from activity_service.api.routes import router
 from activity_service.handlers.consumers import register
 from activity_service.region import load_discipline_rules
+from activity_service.persistence.fast_intake import IntakePool
 from activity_service.persistence.evidence_store import EvidenceStore, LocalEvidenceStore
 from activity_service.persistence.reference import ReferenceCache
 from activity_service.persistence.tables import metadata
@@ -34,6 +35,9 @@ class ActivitySettings(ServiceSettings):
     evidence_s3_region: str | None = None
     evidence_max_bytes: int = 10 * 1024 * 1024
     evidence_max_files: int = 5
+    # PostgreSQL: JSON submissions take the lean path (asyncpg directly, application/fast_intake.py).
+    fast_intake: bool = True
+    fast_intake_pool_size: int = 10
 
 
 class EvidenceStoreMisconfigured(RuntimeError):
@@ -56,6 +60,11 @@ def evidence_store(settings: ActivitySettings) -> EvidenceStore:
 def wire(runtime: ServiceRuntime, app: FastAPI) -> None:
     app.state.evidence = evidence_store(runtime.settings)
     app.state.reference = ReferenceCache(runtime.settings.reference_cache_seconds)
+    app.state.fast_intake = None
+    if runtime.db.is_postgres and runtime.settings.fast_intake:
+        app.state.fast_intake = pool = IntakePool(runtime.settings.sqlalchemy_url(),
+                                                  max_size=runtime.settings.fast_intake_pool_size)
+        runtime.on_stop.append(pool.close)
     # A bad discipline.json refuses the start, naming the value's place.
     app.state.discipline_rules = load_discipline_rules(runtime.settings.region_config_dir)
     register(runtime.consumers, app.state.reference)

@@ -34,14 +34,18 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path} {canonical}".encode()).hexdigest()
 
 
+def check_key(key: str | None) -> None:
+    if key is not None and (not key.strip() or len(key) > MAX_KEY or not key.isprintable()):
+        raise FieldError("Idempotency-Key", f"1 to {MAX_KEY} printable characters")
+
+
 async def once(runtime, *, nip: str, key: str | None, fp: str, status: int,
                write: Callable[[UnitOfWork], Awaitable[BaseModel]]) -> BaseModel | JSONResponse:
     """Run `write` in a unit of work, remembering its answer under `key` in the same transaction."""
     if key is None:
         async with runtime.uow() as uow:
             return await write(uow)
-    if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
-        raise FieldError("Idempotency-Key", f"1 to {MAX_KEY} printable characters")
+    check_key(key)
     for attempt in (1, 2):
         try:
             async with runtime.uow() as uow:

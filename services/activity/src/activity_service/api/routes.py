@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from activity_service.api.idempotency import IdempotencyKeyHeader, fingerprint, once
+from activity_service.api.idempotency import KEEP, IdempotencyKeyHeader, check_key, fingerprint, once
 from activity_service.api.uploads import discarded_on_failure, read_multipart, validated
 from activity_service.api.schemas import ActivityCreate, ActivityOut, ActivityPatch, WithdrawIn
-from activity_service.application import activities
+from activity_service.application import activities, fast_intake
 from activity_service.domain.activity import Activity
 from activity_service.persistence import repository as repo
 from kinerja_kit.auth import CurrentPrincipal
@@ -61,6 +61,26 @@ async def submit_activity(request: Request, principal: WriteLimited,
             body = validated(ActivityCreate, fields)
     else:
         body = validated(ActivityCreate, await request.body())
+        fast = request.app.state.fast_intake
+        if fast is not None:
+            check_key(key)
+            try:
+                answer = await fast_intake.submit_json(
+                    fast, request.app.state.runtime.db.sessions, request.app.state.reference,
+                    producer=settings.service, nip=principal.nip, type_code=body.type_code,
+                    work_date=body.work_date, start_time=body.start_time, end_time=body.end_time,
+                    quantity=body.quantity, description=body.description, rhk_id=body.rhk_id,
+                    today=settings.today(), backdate_working_days=settings.backdate_working_days, key=key,
+                    fingerprint=None if key is None else fingerprint(
+                        "POST", request.url.path, {**body.model_dump(mode="json"), "evidence": []}),
+                    keep_keys=KEEP)
+            except fast_intake.NotAnEmployee:
+                pass  # the ORM path below refuses it, as it always has
+            else:
+                if answer.status == 201 and not answer.replayed:
+                    request.app.state.runtime.db.outbox_written.set()  # wake the relay
+                return Response(answer.body, status_code=answer.status, media_type="application/json",
+                                headers={"Idempotent-Replayed": "true"} if answer.replayed else None)
 
     async def write(uow):
         activity = await activities.submit(
