@@ -58,11 +58,13 @@ async def _tasks(rig: Rig, activity_ids: list[str]) -> set[str]:
 
 async def run(rig: Rig, name: str, fault: Fault | None, *, count: int = 200, rate: float = 40.0,
               decisions: float = 0.5, fault_during: str = "activities", heal_timeout: float = 300.0,
-              retry_share: float = 1.0,
+              retry_share: float = 1.0, org_size: int = 12,
+              burst: Callable[[Load, dict], Awaitable[None]] | None = None,
               extra_checks: Callable[[Rig, Load, dict], Awaitable[list[str]]] | None = None) -> dict:
-    """Run one scenario and record its result; returns it (the test asserts `ok`)."""
+    """Run one scenario and record its result; returns it (the test asserts `ok`). `burst`
+    replaces the open-loop activities (it fills `load.requests` itself)."""
     started = time.monotonic()
-    org = FaultOrg.new()
+    org = FaultOrg.new(org_size)
     load = Load(rig.platform, org, retry_share=retry_share)
     notes: dict = {}
     try:
@@ -71,7 +73,10 @@ async def run(rig: Rig, name: str, fault: Fault | None, *, count: int = 200, rat
         fault_task = None
         if fault and fault_during == "activities":
             fault_task = asyncio.create_task(fault(rig, load, notes))
-        await load.open_loop(count, rate, load.activity)
+        if burst:
+            await burst(load, notes)
+        else:
+            await load.open_loop(count, rate, load.activity)
         if fault_task:
             await fault_task
         acked = [r.activity_id for r in load.requests if r.kind == "activity" and r.acked]

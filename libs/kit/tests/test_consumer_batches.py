@@ -164,3 +164,52 @@ async def test_a_poison_record_is_isolated_inside_its_batch(kafka_bootstrap, fre
 
 async def _count_is(db, select, n: int) -> bool:
     return len(select(await effects(db))) == n
+
+
+async def test_a_slow_batch_stops_in_time_and_the_group_stays_stable(kafka_bootstrap, fresh_database):
+    """Max poll interval 4 s, 100 ms per record, 80 records in one partition: one batch would take
+    8 s. Before: the member was dropped from the group mid-batch, its commit refused, and after
+    rejoining (a new generation) the whole batch came again. Now a batch stops after about 2 s,
+    commits what it handled and resumes there: one generation, each record handed over once."""
+    from kinerja_kit.consumer import MESSAGES
+
+    db = await make_db(fresh_database)
+    handled: list[str] = []
+
+    async def handle(uow, e, meta):
+        await asyncio.sleep(0.1)
+        await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
+        handled.append(e.nip)
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    nips = [new_nip() for _ in range(80)]
+    for nip in nips:
+        await send(producer, nip, partition=4)
+    broker, group = await run_group(kafka_bootstrap, db, handle, max_poll_interval=4.0)
+    generations, batch_seconds = set(), []
+    process_batch = group.process_batch
+
+    async def observed(records, consumer=None):  # the group's generation before and after each batch
+        generations.add(consumer._coordinator.generation)
+        started = time.monotonic()
+        try:
+            return await process_batch(records, consumer)
+        finally:
+            batch_seconds.append(time.monotonic() - started)
+            generations.add(consumer._coordinator.generation)  # -1 once dropped from the group
+    group.process_batch = observed
+    try:
+        mine = lambda rows: [n for n, _ in rows if n in nips]  # noqa: E731
+        await eventually(lambda: _count_is(db, mine, len(nips)), timeout=90)
+        await asyncio.sleep(1)
+        duplicates = MESSAGES.labels(ORG_EMPLOYEE, group.group, "duplicate")._value.get()
+        assert duplicates == 0, f"{duplicates} records handed over again (the member was dropped mid-batch)"
+        assert len(generations) == 1, f"the group rebalanced: generations {sorted(generations)}"
+        assert max(batch_seconds) < 4.0, f"a batch took {max(batch_seconds):.1f}s, past the poll interval"
+        assert mine(await effects(db)) == nips, "in order, once each"
+        assert [n for n in handled if n in nips] == nips
+    finally:
+        await producer.stop()
+        await broker.stop()
+        await db.dispose()

@@ -19,6 +19,10 @@ handled in order, in one unit of work:
   record is dead-lettered with the class `RetryBudgetExhausted` and can be replayed from the
   dead-letter topic once fixed (deploy/ops/dlq_replay.py).
 
+One poll's batch is time-bounded: past half the max poll interval, handling stops before the next
+record, what was handled commits, and each partition is rewound to its first unhandled record, so
+a slow handler never outlasts the poll interval (no member dropped, no rebalance loop).
+
 Offsets are committed after the batch is handled (at the rewound position for a paused partition).
 """
 
@@ -94,6 +98,20 @@ class _Item:
     dead: tuple[str, str] | None = None  # (error class, reason) when it can never be processed
 
 
+class _OutOfTime(Exception):
+    """The batch's time budget is spent: the rest waits for the next poll."""
+
+
+@dataclass
+class _Budget:
+    """One poll's time budget; the first record of a poll is always handled (progress)."""
+    deadline: float
+    progressed: bool = False
+
+    def spent(self) -> bool:
+        return self.progressed and time.monotonic() >= self.deadline
+
+
 @dataclass
 class _Retry:
     attempts: int = 0
@@ -106,7 +124,7 @@ class ConsumerGroup:
     def __init__(self, broker: KafkaBroker, db: Database, *, group: str, producer: str,
                  retry_base: float = 0.2, retry_max: float = 30.0, max_records: int = 200,
                  error_attempts: int = 10, wait_budget_seconds: float = 600.0,
-                 fault_handle_delay: float = 0.0) -> None:
+                 fault_handle_delay: float = 0.0, max_poll_interval: float = 300.0) -> None:
         self.broker = broker
         self.db = db
         self.group = group
@@ -117,6 +135,7 @@ class ConsumerGroup:
         self.error_attempts = error_attempts
         self.wait_budget_seconds = wait_budget_seconds
         self.fault_handle_delay = fault_handle_delay  # test-only fault hook: a slow handler
+        self.max_poll_interval = max_poll_interval  # seconds between polls before the group drops us
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {}
         self.publish_dead_letters = True  # False in a rebuild: they were sent the first time
         self._retries: dict[tuple[str, int, int], _Retry] = {}
@@ -141,6 +160,7 @@ class ConsumerGroup:
             batch=True,
             max_records=self.max_records,
             batch_timeout_ms=50,  # FastStream also sleeps this long after an empty poll
+            max_poll_interval_ms=int(self.max_poll_interval * 1000),
             parser=_lenient_headers,
         )
         async def consume(msg: KafkaMessage) -> None:
@@ -152,24 +172,28 @@ class ConsumerGroup:
         """Handle a batch (any partitions, in fetch order); returns each record's outcome.
         A partition that must wait is rewound and paused on `consumer`; never raises for a record."""
         records = records if isinstance(records, (tuple, list)) else (records,)
+        budget = _Budget(time.monotonic() + self.max_poll_interval / 2)
         by_partition: dict[tuple[str, int], list[Any]] = {}
         for r in records:
             by_partition.setdefault((r.topic, r.partition), []).append(r)
         outcomes: dict[int, str] = {}
         for (topic, partition), recs in by_partition.items():
-            done = await self._process_partition(recs, consumer)
+            done = await self._process_partition(recs, consumer, budget)
             for r, outcome in zip(recs, done):
                 outcomes[id(r)] = outcome
         return [outcomes[id(r)] for r in records]
 
-    async def _process_partition(self, records: list[Any], consumer: Any) -> list[str]:
+    async def _process_partition(self, records: list[Any], consumer: Any, budget: _Budget) -> list[str]:
+        if budget.spent():  # not reached in time: the next poll starts at its first record
+            _rewind(consumer, records[0])
+            return ["pending"] * len(records)
         started = time.perf_counter()
         items = [self._check(r) for r in records]
         outcomes: list[str] = []
         while len(outcomes) < len(items):
             rest = items[len(outcomes):]
             try:
-                done, failure = await self._apply(rest)
+                done, failure = await self._apply(rest, budget)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the transaction itself failed (database down, dead letter unacknowledged)
@@ -178,6 +202,10 @@ class ConsumerGroup:
             if failure is None:
                 break
             item = rest[len(done)]
+            if isinstance(failure, _OutOfTime):
+                _rewind(consumer, item.record)
+                outcomes.extend(["pending"] * (len(items) - len(outcomes)))
+                break
             verdict = self._after_failure(item, failure)
             if verdict == "dead":  # past its retry budget: dead-letter it and go on with the rest
                 item.dead = ("RetryBudgetExhausted", f"{type(failure).__name__}: {failure}")
@@ -214,7 +242,7 @@ class ConsumerGroup:
                 item.dead = ("ValidationError", _short(exc))
         return item
 
-    async def _apply(self, items: list[_Item]) -> tuple[list[str], BaseException | None]:
+    async def _apply(self, items: list[_Item], budget: _Budget | None = None) -> tuple[list[str], BaseException | None]:
         """One unit of work over `items` in order. Returns the outcomes of the prefix that
         committed, and the transient error that stopped it (its record is the next one)."""
         outcomes: list[str] = []
@@ -223,6 +251,13 @@ class ConsumerGroup:
         async with UnitOfWork(self.db, self.producer) as uow:
             fresh = await claim_many(uow, self.group, [(i.meta.event_id, i.meta.topic) for i in items if i.meta])
             for index, item in enumerate(items):
+                if budget is not None and budget.spent():  # commit the prefix, the rest next poll
+                    await unclaim(uow, self.group, [i.meta.event_id for i in items[index:]
+                                                    if i.meta and i.meta.event_id in fresh])
+                    failure = _OutOfTime()
+                    break
+                if budget is not None:
+                    budget.progressed = True
                 if item.dead:
                     dead.append((item, *item.dead))
                     outcomes.append("dead_lettered")
@@ -238,8 +273,10 @@ class ConsumerGroup:
                     dead.append((item, type(error).__name__, str(error)))
                     outcomes.append("dead_lettered")
                 else:
-                    # Release the claims of this record and of those not reached, commit the prefix.
-                    await unclaim(uow, self.group, [i.meta.event_id for i in items[index:] if i.meta])
+                    # Release the claims of this record and of those not reached, commit the prefix
+                    # (only claims made here: a record handled before keeps its claim).
+                    await unclaim(uow, self.group, [item.meta.event_id] + [
+                        i.meta.event_id for i in items[index + 1:] if i.meta and i.meta.event_id in fresh])
                     failure = error
                     break
             await self._dead_letter_many(dead)  # acknowledged before the commit: never lost
@@ -379,6 +416,12 @@ async def _lenient_headers(message: Any, original_parser: Callable[[Any], Awaita
             return dataclasses.replace(record, headers=headers)
         fixed = tuple(fix(r) for r in message) if isinstance(message, tuple) else fix(message)
         return await original_parser(fixed)
+
+
+def _rewind(consumer: Any, record: Any) -> None:
+    """The next poll of this partition starts at `record` (and the commit is made there)."""
+    if consumer is not None:
+        consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
 
 
 def _position(record: Any) -> tuple[str, int, int]:

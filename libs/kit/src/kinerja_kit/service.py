@@ -48,6 +48,7 @@ class ServiceRuntime:
             self.broker, self.db, group=f"kinerja-{settings.service}", producer=settings.service,
             retry_base=settings.consumer_retry_base_seconds, retry_max=settings.consumer_retry_max_seconds,
             fault_handle_delay=settings.fault_handle_delay_seconds,
+            max_poll_interval=settings.consumer_max_poll_interval_seconds,
         )
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
                                  batch_size=settings.outbox_batch_size,

@@ -49,6 +49,7 @@ class ServiceSettings(BaseSettings):
     lag_sample_seconds: float = 15.0
     consumer_retry_base_seconds: float = 0.2
     consumer_retry_max_seconds: float = 30.0
+    consumer_max_poll_interval_seconds: float = Field(default=300.0, gt=0, description="the longest a consumer may go between polls before the group drops it (aiokafka max_poll_interval_ms); one poll's batch stops after half of it")
     region_config_dir: str | None = Field(default=None, description="overrides the packaged default region data")
     fault_relay_hold_seconds: float = Field(default=0.0, description="tests only: the relay waits this long "
                                             "between reading rows and publishing them (a crash window)")
