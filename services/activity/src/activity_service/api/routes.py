@@ -185,7 +185,7 @@ async def get_activity(activity_id: str, request: Request, principal: CurrentPri
 @router.get("/activities", response_model=list[ActivityOut])
 async def list_activities(
     request: Request, response: Response, principal: CurrentPrincipal,
-    month: Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Annotated[str, Query(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     cursor: Annotated[str | None, Query(description="from X-Next-Cursor / Link of the previous page")] = None,
 ) -> list[ActivityOut]:
