@@ -122,20 +122,24 @@ async def _has_effect(db, nip: str) -> bool:
 
 async def test_a_poison_record_is_isolated_inside_its_batch(kafka_bootstrap, fresh_database):
     """One partition, one batch: the refused record is dead-lettered, the others commit in order,
-    and the whole batch costs one inbox insert (not one per record)."""
+    and the whole batch costs one inbox insert (not one per record) and no savepoint: the pass
+    that met the poison is rolled back and the batch handled again without calling it."""
     db = await make_db(fresh_database)
-    inbox_inserts = []
+    inbox_inserts, savepoints, poison_calls = [], [], []
 
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
     def count(conn, cursor, statement, params, context, executemany):
         if statement.lstrip().upper().startswith("INSERT INTO INBOX"):
             inbox_inserts.append(statement)
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            savepoints.append(statement)
 
     gate = asyncio.Event()
 
     async def handle(uow, e, meta):
         await gate.wait()  # let the whole burst land in the partition first
         if e.name == "poison":
+            poison_calls.append(meta.event_id)
             await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
             raise InvalidField("supervisor_nip", "unknown employee")  # its own write is rolled back too
         await uow.session.execute(sa.insert(db.effects).values(event_id=meta.event_id, nip=e.nip))
@@ -156,6 +160,7 @@ async def test_a_poison_record_is_isolated_inside_its_batch(kafka_bootstrap, fre
         dead = await read_topic(kafka_bootstrap, dlq_topic(ORG_EMPLOYEE), lambda r: r.key.decode() == poison)
         assert dict((k, v.decode()) for k, v in dead[0].headers)["dlq-error-class"] == "InvalidField"
         assert len(inbox_inserts) < len(nips) / 4, f"{len(inbox_inserts)} inbox inserts for {len(nips)} records"
+        assert savepoints == [] and len(poison_calls) == 1, (savepoints[:3], poison_calls)
     finally:
         await producer.stop()
         await broker.stop()

@@ -6,11 +6,17 @@ handled in order, in one unit of work:
 
 - the batch's event ids are claimed in the inbox with one insert; a redelivered event id
   changes nothing;
-- each new record's handler runs inside a savepoint, so a record that can never be processed —
-  no `event-id`, wrong `schema-version`, a body that fails its contract, a handler raising
-  `PermanentError` or a domain refusal (`kinerja_kit.errors.DomainError`) — is rolled back alone
-  and dead-lettered to `<topic>.dlq` with the error in headers, the rest of the batch kept; dead
-  letters are acknowledged by the broker before the batch commits, so none is lost;
+- the handlers run one after another in that transaction, without savepoints (a savepoint per
+  record cost two round trips and a flush, and past 64 of them PostgreSQL's subtransaction cache
+  overflows). When a handler fails, the whole transaction is rolled back and the batch handled
+  again up to that record, which is not called again: its error decides. So a handler may run
+  twice with the first run rolled back; effects outside the transaction belong in after-commit
+  hooks (as the dashboards' wake-ups);
+- a record that can never be processed — no `event-id`, wrong `schema-version`, a body that fails
+  its contract, a handler raising `PermanentError` or a domain refusal
+  (`kinerja_kit.errors.DomainError`) — is left out and dead-lettered to `<topic>.dlq` with the
+  error in headers, the rest of the batch kept; dead letters are acknowledged by the broker before
+  the batch commits, so none is lost;
 - any other error is transient: the records before it commit, the failed record's partition is
   rewound to it and paused for a backoff (other partitions and topics keep flowing, nothing is
   skipped), then resumed. Infrastructure errors (database or network down) retry for as long as
@@ -64,6 +70,8 @@ HANDLE_SECONDS = Histogram("kinerja_message_handle_seconds", "Time to handle one
 BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to handle one partition's batch", ["group"])
 RETRIES = Counter("kinerja_message_retries_total", "Transient failures retried", ["topic", "group"])
 PAUSED = Counter("kinerja_partition_pauses_total", "Partitions paused for a retry backoff", ["topic", "group"])
+REDONE = Counter("kinerja_consumer_redone_passes_total",
+                 "Batch transactions rolled back and handled again because a record failed", ["group"])
 
 
 
@@ -96,6 +104,15 @@ class _Item:
     event: BaseModel | None = None
     meta: EventMeta | None = None
     dead: tuple[str, str] | None = None  # (error class, reason) when it can never be processed
+
+
+class _Redo(Exception):
+    """A handler failed: the transaction is rolled back; the next pass takes this error for the
+    record at `index` instead of calling its handler again."""
+
+    def __init__(self, index: int, error: BaseException) -> None:
+        super().__init__(index, error)
+        self.index, self.error = index, error
 
 
 class _OutOfTime(Exception):
@@ -190,15 +207,21 @@ class ConsumerGroup:
         started = time.perf_counter()
         items = [self._check(r) for r in records]
         outcomes: list[str] = []
+        known: dict[int, BaseException] = {}  # errors of records of `rest` met in a rolled-back pass
         while len(outcomes) < len(items):
             rest = items[len(outcomes):]
             try:
-                done, failure = await self._apply(rest, budget)
+                done, failure = await self._apply(rest, budget, known)
             except asyncio.CancelledError:
                 raise
+            except _Redo as redo:  # each pass learns one more record's error: at most len(rest) passes
+                known[redo.index] = redo.error
+                REDONE.labels(self.group).inc()
+                continue
             except Exception as exc:  # the transaction itself failed (database down, dead letter unacknowledged)
                 done, failure = [], exc
             outcomes.extend(done)
+            known = {}  # its indices were of this `rest`
             if failure is None:
                 break
             item = rest[len(done)]
@@ -242,9 +265,12 @@ class ConsumerGroup:
                 item.dead = ("ValidationError", _short(exc))
         return item
 
-    async def _apply(self, items: list[_Item], budget: _Budget | None = None) -> tuple[list[str], BaseException | None]:
+    async def _apply(self, items: list[_Item], budget: _Budget | None = None,
+                     known: dict[int, BaseException] | None = None) -> tuple[list[str], BaseException | None]:
         """One unit of work over `items` in order. Returns the outcomes of the prefix that
-        committed, and the transient error that stopped it (its record is the next one)."""
+        committed, and the transient error that stopped it (its record is the next one).
+        A handler error not in `known` (index → error) raises `_Redo`, rolling everything back."""
+        known = known or {}
         outcomes: list[str] = []
         dead: list[tuple[_Item, str, str]] = []
         failure: BaseException | None = None
@@ -266,7 +292,12 @@ class ConsumerGroup:
                     outcomes.append("duplicate")
                     continue
                 fresh.discard(item.meta.event_id)  # the same id twice in one batch: once
-                error = await self._handle_one(uow, item)
+                if index in known:
+                    error = known[index]
+                else:
+                    error = await self._handle_one(uow, item)
+                    if error is not None:
+                        raise _Redo(index, error)
                 if error is None:
                     outcomes.append("processed")
                 elif isinstance(error, (PermanentError, DomainError, DataError)):
@@ -287,7 +318,7 @@ class ConsumerGroup:
         return outcomes, failure
 
     async def _handle_one(self, uow: UnitOfWork, item: _Item) -> BaseException | None:
-        """Run one handler in a savepoint, in the record's trace context; returns its error."""
+        """Run one handler in the record's trace context; returns its error."""
         topic, record = item.meta.topic, item.record
         started = time.perf_counter()
         token = otel_context.attach(propagate.extract(item.headers))
@@ -301,17 +332,13 @@ class ConsumerGroup:
                     "messaging.message.id": item.meta.event_id, "messaging.kafka.message.key": item.meta.key or "",
                     "messaging.destination.partition.id": str(record.partition),
                     "messaging.kafka.message.offset": record.offset})
-                savepoint = await uow.session.begin_nested()
                 try:
                     if self.fault_handle_delay:
                         await asyncio.sleep(self.fault_handle_delay)
                     await self.handlers[topic][1](uow, item.event, item.meta)
-                    await savepoint.commit()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if savepoint.is_active:
-                        await savepoint.rollback()
                     span.set_attribute("kinerja.outcome", type(exc).__name__)
                     log.warning("record failed: %r", exc, extra={"topic": topic, "partition": record.partition,
                                                                  "offset": record.offset})
