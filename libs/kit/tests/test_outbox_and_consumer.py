@@ -214,3 +214,35 @@ async def test_inbox_forgets_event_ids_after_the_retention(fresh_database):
             assert list(await conn.scalars(sa.select(db.inbox.c.event_id))) == ["recent"]
     finally:
         await db.dispose()
+
+
+async def test_buffered_events_are_written_at_commit_in_emit_order_with_one_statement(fresh_database):
+    """The consumers' units of work keep outbox rows in memory: one insert at the commit, in emit
+    order (the relay publishes in id order), nothing when rolled back."""
+    db = await make_db(fresh_database)
+    inserts = []
+
+    @sa.event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    nips = [new_nip() for _ in range(5)]
+    try:
+        async with UnitOfWork(db, "kit-test", buffer_events=True) as uow:
+            for nip in nips:
+                await uow.emit(ORG_EMPLOYEE, employee(nip))
+            async with db.engine.connect() as other:  # not written before the commit
+                assert await other.scalar(sa.select(sa.func.count()).select_from(db.outbox)
+                                          .where(db.outbox.c.key.in_(nips))) == 0
+        assert len(inserts) == 1
+        with pytest.raises(RuntimeError):
+            async with UnitOfWork(db, "kit-test", buffer_events=True) as uow:
+                await uow.emit(ORG_EMPLOYEE, employee(gone := new_nip()))
+                raise RuntimeError("the batch failed")
+        async with db.engine.connect() as conn:
+            keys = (await conn.execute(sa.select(db.outbox.c.key).where(db.outbox.c.key.in_(nips + [gone]))
+                                       .order_by(db.outbox.c.id))).scalars().all()
+        assert keys == nips
+    finally:
+        await db.dispose()

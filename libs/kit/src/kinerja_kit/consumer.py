@@ -274,7 +274,7 @@ class ConsumerGroup:
         outcomes: list[str] = []
         dead: list[tuple[_Item, str, str]] = []
         failure: BaseException | None = None
-        async with UnitOfWork(self.db, self.producer) as uow:
+        async with UnitOfWork(self.db, self.producer, buffer_events=True) as uow:
             fresh = await claim_many(uow, self.group, [(i.meta.event_id, i.meta.topic) for i in items if i.meta])
             for index, item in enumerate(items):
                 if budget is not None and budget.spent():  # commit the prefix, the rest next poll
@@ -420,7 +420,8 @@ async def claim_many(uow: UnitOfWork, consumer: str, ids: list[tuple[str, str]])
     unique = list(dict(ids).items())
     inbox = uow.db.inbox
     insert = postgresql.insert if uow.db.is_postgres else sqlite.insert
-    stmt = (insert(inbox).values([{"consumer": consumer, "event_id": e, "topic": t} for e, t in unique])
+    rows = [{"consumer": consumer, "event_id": e, "topic": t} for e, t in unique]
+    stmt = (insert(inbox).values(rows[0] if len(rows) == 1 else rows)  # one row: a cached statement
             .on_conflict_do_nothing().returning(inbox.c.event_id))
     return set((await uow.session.execute(stmt)).scalars())
 

@@ -31,14 +31,20 @@ _RELAY_LOCK_ID = 727_001  # pg advisory lock: one relay per database publishes a
 
 
 class UnitOfWork:
-    """One transaction: the session for state changes plus `emit` for the events they cause."""
+    """One transaction: the session for state changes plus `emit` for the events they cause.
 
-    def __init__(self, db: Database, producer: str, correlation_id: str | None = None) -> None:
+    `buffer_events=True` (the consumers' batches) keeps the outbox rows in memory and writes them
+    all with one statement just before the commit, in emit order; `flush_events()` writes them
+    earlier (before anything else writes outbox rows itself, e.g. a COPY)."""
+
+    def __init__(self, db: Database, producer: str, correlation_id: str | None = None, *,
+                 buffer_events: bool = False) -> None:
         self.db = db
         self.producer = producer
         self.correlation_id = correlation_id
         self.session: AsyncSession = db.sessions()
         self._emitted = 0
+        self._buffer: list[dict[str, Any]] | None = [] if buffer_events else None
 
     async def __aenter__(self) -> "UnitOfWork":
         await self.session.begin()
@@ -47,6 +53,11 @@ class UnitOfWork:
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
+                try:
+                    await self.flush_events()
+                except BaseException:
+                    await self.session.rollback()
+                    raise
                 await self.session.commit()
                 if self._emitted:
                     self.db.outbox_written.set()
@@ -54,6 +65,12 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def flush_events(self) -> None:
+        """Write the buffered outbox rows now (one executemany)."""
+        if self._buffer:
+            rows, self._buffer = self._buffer, []
+            await self.session.execute(sa.insert(self.db.outbox), rows)
 
     async def emit(self, topic: str, event: BaseModel, *, key: str | None = None) -> str:
         """Queue `event` for `topic`; returns its event id. Key defaults to the registry's key field."""
@@ -77,7 +94,10 @@ class UnitOfWork:
             headers.update(carrier)
             rows.append({"topic": topic, "key": key if key is not None else str(getattr(event, topic_spec.key)),
                          "payload": event.model_dump_json(), "headers": headers})
-        if rows:
+        if rows and self._buffer is not None:
+            self._buffer.extend(rows)
+            self._emitted += len(rows)
+        elif rows:
             await self.session.execute(sa.insert(self.db.outbox), rows)
             self._emitted += len(rows)
         return [r["headers"]["event-id"] for r in rows]

@@ -51,7 +51,10 @@ async def upsert(
     per_chunk = max(1, MAX_PARAMETERS // len(values[0]))
     written = 0
     for start in range(0, len(values), per_chunk):
-        stmt = insert(table).values(values[start:start + per_chunk])
+        chunk = values[start:start + per_chunk]
+        # One row as a dict: SQLAlchemy caches that statement's compiled form; a list of rows (the
+        # multi-values form) is compiled anew on every call.
+        stmt = insert(table).values(chunk[0] if len(chunk) == 1 else chunk)
         if not update or not columns:
             stmt = stmt.on_conflict_do_nothing(index_elements=key)
         else:

@@ -134,6 +134,7 @@ async def write_records(uow: UnitOfWork, period: str, events: list[TppComputedV1
     ids = [record_id(period, ev.nip, 1) for ev in events]
     if uow.db.is_postgres:
         await copy_rows(uow.session, Computation.__table__, COMPUTATION_COLUMNS, [to_record(ev) for ev in events])
+        await uow.flush_events()  # rows emitted before (if buffered) keep their place in id order
         await copy_rows(uow.session, uow.db.outbox, OUTBOX_COLUMNS, outbox_records(uow, TPP_COMPUTED, events, ids, at))
     elif events:
         await uow.session.execute(sa.insert(Computation.__table__), [to_row(ev) for ev in events])
