@@ -285,7 +285,8 @@ async def test_delegate_inbox_decision_revoke_and_audit_on_sqlite(db):
 
     async with db.sessions() as session:
         counts = await repo.inbox_counts(session, C, [B], now=datetime.now(timezone.utc),
-                                         day_start=datetime.combine(today, datetime.min.time(), tzinfo=jakarta))
+                                         day_start=datetime.combine(today, datetime.min.time(), tzinfo=jakarta)
+                                             .astimezone(timezone.utc))  # SQLite compares the stored UTC text
         assert (counts["pending"], counts["overdue"], counts["delegated"], counts["decided_today"]) == (1, 1, 1, 1)
         assert counts["by_status"]["approved"] == 1
 

@@ -46,28 +46,42 @@ async def upsert(
     if not values:
         return 0
     key = list(key or [c.name for c in table.primary_key])
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = [c for c in values[0] if c not in key]
+    if len(values) == 1 and where is None:  # the consumers' hot path: a statement built once, rows as parameters
+        shape = (table, dialect, tuple(key), tuple(values[0]), update, only_if_changed)
+        if (stmt := _STATEMENTS.get(shape)) is None:
+            if len(_STATEMENTS) >= 1024:
+                _STATEMENTS.clear()
+            stmt = _STATEMENTS[shape] = _upsert_statement(insert(table), table, key, columns, update, only_if_changed)
+        return (await session.execute(stmt, values[0])).rowcount
     per_chunk = max(1, MAX_PARAMETERS // len(values[0]))
     written = 0
     for start in range(0, len(values), per_chunk):
         chunk = values[start:start + per_chunk]
-        # One row as a dict: SQLAlchemy caches that statement's compiled form; a list of rows (the
-        # multi-values form) is compiled anew on every call.
+        # A list of rows (the multi-values form) is compiled anew on every call: fine for a batch.
         stmt = insert(table).values(chunk[0] if len(chunk) == 1 else chunk)
-        if not update or not columns:
-            stmt = stmt.on_conflict_do_nothing(index_elements=key)
-        else:
-            conditions = []
-            if only_if_changed:
-                conditions.append(sa.or_(*(_comparable(table.c[c]).is_distinct_from(_comparable(stmt.excluded[c]))
-                                           for c in columns)))
-            if where is not None:
-                conditions.append(where(table, stmt.excluded))
-            stmt = stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in columns},
-                                              where=sa.and_(*conditions) if conditions else None)
+        stmt = _upsert_statement(stmt, table, key, columns, update, only_if_changed, where)
         written += (await session.execute(stmt)).rowcount
     return written
+
+
+_STATEMENTS: dict[tuple, Any] = {}  # one-row upserts by shape (table, dialect, key, columns, flags)
+
+
+def _upsert_statement(stmt: Any, table: sa.Table, key: list[str], columns: list[str], update: bool,
+                      only_if_changed: bool, where: Callable | None = None) -> Any:
+    if not update or not columns:
+        return stmt.on_conflict_do_nothing(index_elements=key)
+    conditions = []
+    if only_if_changed:
+        conditions.append(sa.or_(*(_comparable(table.c[c]).is_distinct_from(_comparable(stmt.excluded[c]))
+                                   for c in columns)))
+    if where is not None:
+        conditions.append(where(table, stmt.excluded))
+    return stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in columns},
+                                      where=sa.and_(*conditions) if conditions else None)
 
 
 def values_of(obj: Any) -> dict[str, Any]:
