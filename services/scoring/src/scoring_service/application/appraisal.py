@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kinerja_contracts.activity.v1 import ActivitySubmittedV1
+from kinerja_contracts.activity.v1 import ActivityRevisedV1, ActivitySubmittedV1
 from kinerja_contracts.appraisal.v1 import AppraisalFinalizedV1, AppraisalKind, Predikat, Rating, RhkRated
 from kinerja_contracts.topics import APPRAISAL_FINALIZED
 from kinerja_kit.errors import Conflict, NotFound, NotPermitted, TransitionRefused
@@ -55,6 +55,8 @@ async def agree_skp(uow: UnitOfWork, *, skp_id: str, caller: str, now: datetime)
 
 async def link_activity(uow: UnitOfWork, event: ActivitySubmittedV1) -> None:
     """An activity (or its revision) names the RHK it serves, or no longer does."""
+    if event.rhk_id is None and not isinstance(event, ActivityRevisedV1):
+        return  # a first submission without an RHK: no link to forget
     await store.link_activity(uow.session, str(event.activity_id), event.rhk_id)
 
 

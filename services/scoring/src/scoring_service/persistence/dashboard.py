@@ -39,7 +39,8 @@ async def record_activity(session: AsyncSession, *, activity_id: str, nip: str, 
     await upsert(session, DashActivity, dict(activity_id=activity_id, nip=nip, work_date=work_date,
                                              start_minute=start_minute, end_minute=end_minute, revision=revision,
                                              submitted_at=submitted_at, first_submitted_at=first, withdrawn=False))
-    await session.execute(sa.delete(DashEvidence).where(DashEvidence.activity_id == activity_id))
+    if row is not None:  # a revision replaces the evidence it stored
+        await session.execute(sa.delete(DashEvidence).where(DashEvidence.activity_id == activity_id))
     if evidence:
         await upsert(session, DashEvidence, [dict(sha256=s, activity_id=activity_id, nip=nip)
                                              for s in sorted(set(evidence))], update=False)
