@@ -29,17 +29,12 @@ async def store(session: AsyncSession, messages: list[Message], source_event_id:
     they have their ids), oldest first."""
     if not messages:
         return []
-    table = Notification.__table__
     values = [dict(recipient_nip=m.recipient_nip, kind=m.kind, title=m.title[:200], body=m.body, data=m.data,
                    source_event_id=source_event_id, created_at=now, read_at=None) for m in messages]
-    stmt = (_insert(session)(table).values(values)
+    stmt = (_insert(session)(Notification).values(values[0] if len(values) == 1 else values)  # one row: cached
             .on_conflict_do_nothing(index_elements=["source_event_id", "recipient_nip", "kind"])
-            .returning(table.c.id))
-    ids = list((await session.execute(stmt)).scalars())
-    if not ids:
-        return []
-    return list(await session.scalars(sa.select(Notification).where(Notification.id.in_(ids))
-                                      .order_by(Notification.id)))
+            .returning(Notification))  # the stored rows as objects, without a second select
+    return sorted(await session.scalars(stmt), key=lambda r: r.id)
 
 
 async def get_preferences(session: AsyncSession, nip: str) -> Preferences | None:
