@@ -51,6 +51,8 @@ async def test_trace_and_ops_endpoints(services, org, kafka_bootstrap):
         for name in ("activity", "scoring", "approval", "tpp", "notify"):
             assert (await http.get(services.url(name) + "/health/live")).status_code == 200
             assert (await http.get(services.url(name) + "/health/ready")).status_code == 200
+        # One API request of its own (health probes are not timed): the test holds alone too.
+        assert (await http.get(services.url("approval") + "/v1/inbox", headers=token(org.b))).status_code == 200
         metrics = (await http.get(services.url("approval") + "/metrics")).text
         assert 'kinerja_messages_consumed_total{group="kinerja-approval",outcome="processed",topic="activity.scored.v1"}' in metrics
         assert "kinerja_http_request_seconds_bucket" in metrics

@@ -15,7 +15,7 @@ from kinerja_contracts.topics import ORG_EMPLOYEE, dlq_topic
 from kinerja_kit.consumer import MESSAGES, ConsumerGroup, PermanentError
 from kinerja_kit.errors import TransitionRefused
 from kinerja_kit.kafka import build_broker
-from kinerja_kit.outbox import OutboxRelay, UnitOfWork
+from kinerja_kit.outbox import KafkaSender, OutboxRelay, UnitOfWork
 from kinerja_kit.settings import ServiceSettings
 from kit_support import employee, make_db, new_nip
 from support import read_topic
@@ -23,32 +23,45 @@ from support import read_topic
 pytestmark = pytest.mark.infra
 
 
-async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_database):
+@pytest.mark.parametrize("through", ["kafka_sender", "broker"])
+async def test_outbox_publishes_committed_events_only(kafka_bootstrap, fresh_database, through):
+    """The services send through the relay's own producer (KafkaSender); the broker path stays for
+    a relay given only a broker."""
     db = await make_db(fresh_database)
-    broker = build_broker(ServiceSettings(service="kit-test", kafka_bootstrap=kafka_bootstrap))
+    settings = ServiceSettings(service="kit-test", kafka_bootstrap=kafka_bootstrap)
+    broker = build_broker(settings)
     await broker.start()
-    relay = OutboxRelay(db, broker, poll_seconds=0.1)
+    sender = KafkaSender(settings.kafka_client_kwargs(), "kit-test-relay") if through == "kafka_sender" else None
+    relay = OutboxRelay(db, broker, poll_seconds=0.1, sender=sender)
     committed, rolled_back = new_nip(), new_nip()
     try:
         async with UnitOfWork(db, "kit-test") as uow:
             event_id = await uow.emit(ORG_EMPLOYEE, employee(committed))
+            for _ in range(3):  # more of the same key: on Kafka in emit order
+                await uow.emit(ORG_EMPLOYEE, employee(committed))
         with pytest.raises(RuntimeError):
             async with UnitOfWork(db, "kit-test") as uow:
                 await uow.emit(ORG_EMPLOYEE, employee(rolled_back))
                 raise RuntimeError("business rule failed after the event was queued")
-        assert await relay.publish_pending() == 1
+        assert await relay.publish_pending() == 4
         assert await relay.publish_pending() == 0  # marked sent
-        records = await read_topic(kafka_bootstrap, ORG_EMPLOYEE, lambda r: r.key.decode() in (committed, rolled_back))
-        assert [r.key.decode() for r in records] == [committed]
+        records = await read_topic(kafka_bootstrap, ORG_EMPLOYEE, lambda r: r.key.decode() in (committed, rolled_back),
+                                   expect=4)
+        assert [r.key.decode() for r in records] == [committed] * 4
+        async with db.engine.connect() as conn:
+            stored = (await conn.execute(sa.select(db.outbox.c.headers).where(db.outbox.c.key == committed)
+                                         .order_by(db.outbox.c.id))).scalars().all()
+        assert [dict((k, v.decode()) for k, v in r.headers)["event-id"] for r in records] == [
+            h["event-id"] for h in stored], "in id order"
         headers = {k: v.decode() for k, v in records[0].headers}
         assert headers["event-id"] == event_id
         assert headers["event-type"] == "org.employee" and headers["schema-version"] == "1"
         assert headers["producer"] == "kit-test" and "occurred-at" in headers
         assert await relay.purge_sent() == 0  # sent rows are kept for a while
         relay.keep_sent = timedelta(0)
-        assert await relay.purge_sent() == 1
+        assert await relay.purge_sent() == 4
     finally:
-        await relay._drop_leadership()
+        await relay.stop()
         await broker.stop()
         await db.dispose()
 

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,13 +104,72 @@ class UnitOfWork:
         return [r["headers"]["event-id"] for r in rows]
 
 
+class KafkaSender:
+    """The relay's own aiokafka producer (idempotent, acks=all). A row goes out as stored, its
+    headers already carrying the event's trace context: no FastStream message pipeline per row
+    (that cost ≈ 115 µs a record, five times the send itself). With `trace`, each send is a
+    PRODUCER span `<topic> publish` under the span that created the event."""
+
+    def __init__(self, client_kwargs: dict[str, Any], client_id: str, *, trace_sends: bool = True) -> None:
+        self.client_kwargs, self.client_id, self.trace_sends = client_kwargs, client_id, trace_sends
+        self._producer: AIOKafkaProducer | None = None
+        self._tracer = trace.get_tracer("kinerja.outbox")
+
+    async def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(**self.client_kwargs, client_id=self.client_id, acks="all",
+                                        enable_idempotence=True)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def send(self, rows: list[Any]) -> None:
+        """Send every row (in order: one producer, idempotent) and wait until all are acknowledged."""
+        producer = await self._started()
+        futures, spans = [], []
+        for row in rows:
+            headers = row.headers
+            if self.trace_sends:  # as FastStream traced a publish: `create` under the event's context, `publish` under it
+                attributes = {"messaging.system": "kafka", "messaging.destination.name": row.topic,
+                              "messaging.kafka.message.key": row.key,
+                              "messaging.message.id": headers.get("event-id", "")}
+                create = self._tracer.start_span(f"{row.topic} create", context=propagate.extract(headers),
+                                                 kind=trace.SpanKind.PRODUCER,
+                                                 attributes={**attributes, "messaging.operation": "create"})
+                inside = trace.set_span_in_context(create)
+                spans += [create, self._tracer.start_span(f"{row.topic} publish", context=inside,
+                                                          kind=trace.SpanKind.PRODUCER,
+                                                          attributes={**attributes, "messaging.operation": "publish"})]
+                headers = dict(headers)
+                propagate.inject(headers, context=inside)  # consumers continue under `create`
+            futures.append(await producer.send(row.topic, row.payload.encode(), key=row.key.encode(),
+                                               headers=[(k, str(v).encode()) for k, v in headers.items()]))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for span in reversed(spans):
+            span.end()
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+
 class OutboxRelay:
-    """Publishes unsent outbox rows in id order. Runs as a background task of each service."""
+    """Publishes unsent outbox rows in id order. Runs as a background task of each service.
+    With a `sender` (the services' KafkaSender) rows go out through it; else through `broker`."""
 
     def __init__(self, db: Database, broker: Any, *, poll_seconds: float = 0.5, batch_size: int = 500,
                  keep_sent: timedelta = timedelta(days=7), keep_handled: timedelta = timedelta(days=14),
-                 fault_hold_seconds: float = 0.0) -> None:
+                 fault_hold_seconds: float = 0.0, sender: KafkaSender | None = None) -> None:
         self.db = db
+        self.sender = sender
         self.keep_handled = keep_handled
         self.fault_hold_seconds = fault_hold_seconds
         self._leader_conn = None
@@ -137,6 +197,8 @@ class OutboxRelay:
             await self.publish_pending()
         except Exception:  # the rows stay unsent and go out at the next start
             log.exception("final outbox round failed")
+        if self.sender is not None:
+            await self.sender.stop()
         await self._drop_leadership()
 
     async def _run(self) -> None:
@@ -231,17 +293,20 @@ class OutboxRelay:
             return 0
         if self.fault_hold_seconds:  # test-only fault hook: widen the commit → publish window
             await asyncio.sleep(self.fault_hold_seconds)
-        futures = []
-        for row in rows:
-            # Publish inside the trace context captured when the event was written.
-            token = otel_context.attach(propagate.extract(row.headers))
-            try:
-                futures.append(await self.broker.publish(
-                    row.payload.encode(), topic=row.topic, key=row.key.encode(), headers=dict(row.headers),
-                    correlation_id=row.headers.get("correlation-id"), no_confirm=True))
-            finally:
-                otel_context.detach(token)
-        await asyncio.gather(*futures)  # every record acknowledged by the broker (acks=all)
+        if self.sender is not None:
+            await self.sender.send(rows)  # every record acknowledged by the broker (acks=all)
+        else:
+            futures = []
+            for row in rows:
+                # Publish inside the trace context captured when the event was written.
+                token = otel_context.attach(propagate.extract(row.headers))
+                try:
+                    futures.append(await self.broker.publish(
+                        row.payload.encode(), topic=row.topic, key=row.key.encode(), headers=dict(row.headers),
+                        correlation_id=row.headers.get("correlation-id"), no_confirm=True))
+                finally:
+                    otel_context.detach(token)
+            await asyncio.gather(*futures)  # every record acknowledged by the broker (acks=all)
         async with self.db.sessions() as session, session.begin():
             await session.execute(
                 sa.update(ob).where(ob.c.id.in_([r.id for r in rows])).values(sent_at=datetime.now(timezone.utc)))

@@ -23,7 +23,7 @@ from kinerja_kit.ratelimit import TokenBuckets
 from kinerja_kit.consumer import ConsumerGroup
 from kinerja_kit.db import Database
 from kinerja_kit.kafka import LagSampler, build_broker
-from kinerja_kit.outbox import OutboxRelay, UnitOfWork
+from kinerja_kit.outbox import KafkaSender, OutboxRelay, UnitOfWork
 from kinerja_kit.settings import LOCAL_JWT_SECRET, ServiceSettings
 from kinerja_kit.telemetry import build_tracer_provider, configure_logging
 
@@ -50,9 +50,11 @@ class ServiceRuntime:
             fault_handle_delay=settings.fault_handle_delay_seconds,
             max_poll_interval=settings.consumer_max_poll_interval_seconds,
         )
+        sender = KafkaSender(settings.kafka_client_kwargs(), f"kinerja-{settings.service}-relay",
+                             trace_sends=bool(settings.otlp_endpoint))  # spans only where they are exported
         self.relay = OutboxRelay(self.db, self.broker, poll_seconds=settings.outbox_poll_seconds,
                                  batch_size=settings.outbox_batch_size,
-                                 fault_hold_seconds=settings.fault_relay_hold_seconds)
+                                 fault_hold_seconds=settings.fault_relay_hold_seconds, sender=sender)
         self._connecting: asyncio.Task | None = None
         self.lag = LagSampler(settings.kafka_client_kwargs(), self.consumers.group, [], settings.lag_sample_seconds)
         # Run after migrations, before any record is consumed (e.g. seeding region data).
