@@ -107,8 +107,9 @@ class UnitOfWork:
 class KafkaSender:
     """The relay's own aiokafka producer (idempotent, acks=all). A row goes out as stored, its
     headers already carrying the event's trace context: no FastStream message pipeline per row
-    (that cost ≈ 115 µs a record, five times the send itself). With `trace`, each send is a
-    PRODUCER span `<topic> publish` under the span that created the event."""
+    (that cost ≈ 115 µs a record, five times the send itself). With `trace_sends` (an exporter is
+    configured), each row gets the PRODUCER spans `<topic> create` and `<topic> publish` that
+    FastStream's publish made, and consumers continue under `create`."""
 
     def __init__(self, client_kwargs: dict[str, Any], client_id: str, *, trace_sends: bool = True) -> None:
         self.client_kwargs, self.client_id, self.trace_sends = client_kwargs, client_id, trace_sends
