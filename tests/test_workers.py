@@ -53,13 +53,25 @@ async def test_two_workers_serve_one_port_and_stop_on_sigterm(fresh_database, tm
             await eventually(ready, timeout=60)
             workers = await eventually(lambda: _two(proc.pid), timeout=30)
             assert len(workers) == 2
+            # One worker answering is not both started: a worker still importing when SIGTERM
+            # comes dies by the default handler, before it has started anything to stop.
+            await eventually(lambda: _both_started(tmp_path), timeout=60)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) in (0, -15)
         assert all(not Path(f"/proc/{w}").exists() for w in workers)
-        assert (tmp_path / "notify.log").read_text().count('"service stopped"') == 2
+        text = _log(tmp_path)
+        assert text.count('"service stopped"') == 2, text
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _log(tmp_path: Path) -> str:
+    return (tmp_path / "notify.log").read_text()
+
+
+async def _both_started(tmp_path: Path) -> bool:
+    return _log(tmp_path).count('"service started"') == 2
 
 
 async def _two(pid: int) -> list[int] | None:
