@@ -37,8 +37,19 @@ async def store(session: AsyncSession, messages: list[Message], source_event_id:
     return sorted(await session.scalars(stmt), key=lambda r: r.id)
 
 
+_PREFERENCES = "notify.preferences"
+
+
 async def get_preferences(session: AsyncSession, nip: str) -> Preferences | None:
-    """The recipient's notification preferences, or None (the defaults: in-app only, digest on)."""
+    """The recipient's notification preferences, or None (the defaults: in-app only, digest on).
+    Read once per session: a consumer's batch asks for each recipient twice or more."""
+    cache = session.info.setdefault(_PREFERENCES, {})
+    if nip not in cache:
+        cache[nip] = await _load_preferences(session, nip)
+    return cache[nip]
+
+
+async def _load_preferences(session: AsyncSession, nip: str) -> Preferences | None:
     row = await session.get(NotificationPreferences, nip)
     if row is None:
         return None
@@ -47,6 +58,7 @@ async def get_preferences(session: AsyncSession, nip: str) -> Preferences | None
 
 
 async def save_preferences(session: AsyncSession, prefs: Preferences, now: datetime) -> None:
+    session.info.get(_PREFERENCES, {}).pop(prefs.nip, None)
     await upsert(session, NotificationPreferences, {
         "nip": prefs.nip, "email": prefs.email, "email_enabled": prefs.email_enabled,
         "push_enabled": prefs.push_enabled, "quiet_start": prefs.quiet_start, "quiet_end": prefs.quiet_end,
@@ -108,12 +120,11 @@ async def lock_recipient(session: AsyncSession, nip: str) -> None:
 
 async def already_handled(session: AsyncSession, nip: str, kind: str, source_event_id: str) -> bool:
     """The event was stored for this recipient already, on its own or folded into a digest."""
-    own = await session.scalar(sa.select(Notification.id).where(
-        Notification.source_event_id == source_event_id, Notification.recipient_nip == nip,
-        Notification.kind == kind).limit(1))
-    if own is not None:
-        return True
-    return await session.get(NotificationDigestItem, (nip, kind, source_event_id)) is not None
+    own = sa.exists().where(Notification.source_event_id == source_event_id, Notification.recipient_nip == nip,
+                            Notification.kind == kind)
+    folded = sa.exists().where(NotificationDigestItem.recipient_nip == nip, NotificationDigestItem.kind == kind,
+                               NotificationDigestItem.source_event_id == source_event_id)
+    return bool(await session.scalar(sa.select(sa.or_(own, folded))))  # one round trip
 
 
 async def recent_individual(session: AsyncSession, nip: str, kind: str, since: datetime) -> tuple[int, datetime | None]:

@@ -44,13 +44,13 @@ async def month_view(session: AsyncSession, month: Month, region: RegionConfig, 
     employee = await repo.get_employee(session, month.nip)
     first, last = scoring.period_bounds(month.period)
     kind = employee.position_kind if employee else ""
+    counts, absences = await repo.month_counts(session, month.nip, first, last)
     inputs = scoring.MonthInputs(
         period=month.period, approved_minutes=month.approved_minutes, approved_points=Decimal(month.approved_points),
-        unexcused_absences=await repo.unexcused_absences(session, month.nip, first, last),
+        unexcused_absences=absences,
         kelas_jabatan=employee.kelas_jabatan if employee else None, position_kind=kind,
         subordinates_k=await repo.subordinates_k(session, month.nip, month.period) if region.blends(kind) else None)
-    return MonthView(month, inputs, region.month(inputs, work_calendar),
-                     await repo.status_counts(session, month.nip, first, last))
+    return MonthView(month, inputs, region.month(inputs, work_calendar), counts)
 
 
 def monthly_event(v: MonthView, region: RegionConfig, now: datetime) -> PerformanceMonthlyV1:
@@ -95,7 +95,8 @@ async def price(uow: UnitOfWork, event: ActivitySubmittedV1, revision: int, regi
     if t is None:
         raise InvalidField("type_code", f"{event.type_code} has no catalog version on {event.work_date}")
     activity_id = str(event.activity_id)
-    before = await repo.volume_on(uow.session, event.nip, event.work_date, event.type_code, activity_id)
+    before = 0 if t.max_daily_volume is None else await repo.volume_on(  # only a daily maximum needs it
+        uow.session, event.nip, event.work_date, event.type_code, activity_id)
     p = scoring.price(t, event.quantity, region.weight(employee.position_kind), volume_before_that_day=before,
                       profile_version=f"{region.profile} {region.version}".strip(),
                       position_kind=employee.position_kind)

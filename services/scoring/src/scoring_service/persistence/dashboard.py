@@ -32,15 +32,17 @@ async def upsert_unit(session: AsyncSession, unit_code: str, unit_name: str) -> 
 async def record_activity(session: AsyncSession, *, activity_id: str, nip: str, work_date: date, start_minute: int,
                           end_minute: int, revision: int, submitted_at: datetime, evidence: list[str]) -> bool:
     """Store (or revise) an activity's span and evidence; False for a revision older than the stored one."""
-    row = await session.get(DashActivity, activity_id, with_for_update=True)
-    if row is not None and revision < row.revision:
-        return False
-    first = row.first_submitted_at if row is not None else submitted_at
-    await upsert(session, DashActivity, dict(activity_id=activity_id, nip=nip, work_date=work_date,
-                                             start_minute=start_minute, end_minute=end_minute, revision=revision,
-                                             submitted_at=submitted_at, first_submitted_at=first, withdrawn=False))
-    if row is not None:  # a revision replaces the evidence it stored
-        await session.execute(sa.delete(DashEvidence).where(DashEvidence.activity_id == activity_id))
+    values = dict(activity_id=activity_id, nip=nip, work_date=work_date, start_minute=start_minute,
+                  end_minute=end_minute, revision=revision, submitted_at=submitted_at, first_submitted_at=submitted_at,
+                  withdrawn=False)
+    if not (revision == 0 and await upsert(session, DashActivity, values, update=False)):  # new: one statement
+        row = await session.get(DashActivity, activity_id, with_for_update=True)
+        if row is not None and revision < row.revision:
+            return False
+        first = row.first_submitted_at if row is not None else submitted_at
+        await upsert(session, DashActivity, values | {"first_submitted_at": first})
+        if row is not None:  # a revision replaces the evidence it stored
+            await session.execute(sa.delete(DashEvidence).where(DashEvidence.activity_id == activity_id))
     if evidence:
         await upsert(session, DashEvidence, [dict(sha256=s, activity_id=activity_id, nip=nip)
                                              for s in sorted(set(evidence))], update=False)

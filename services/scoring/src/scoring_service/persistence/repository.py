@@ -57,13 +57,22 @@ async def current_catalog(session: AsyncSession, today: date) -> list[CatalogEnt
 
 
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
+    session.info.get(_EMPLOYEES, {}).pop(e.nip, None)
     await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                          position_kind=e.position_kind.value, kelas_jabatan=e.kelas_jabatan,
                                          supervisor_nip=e.supervisor_nip, active=e.active))
 
 
+_EMPLOYEES = "scoring.employees"
+
+
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
-    return await session.get(Employee, nip)
+    """Loaded once per unit of work. (The identity map holds objects weakly: without this a
+    handler's second look at the same employee went to the database again.)"""
+    cache = session.info.setdefault(_EMPLOYEES, {})
+    if nip not in cache:
+        cache[nip] = await session.get(Employee, nip)
+    return cache[nip]
 
 
 async def approved_minutes_on(session: AsyncSession, nip: str, work_date: date, exclude_activity: str) -> int:
@@ -132,10 +141,21 @@ async def record_attendance(session: AsyncSession, nip: str, work_date: date, st
 UNEXCUSED = "tanpa_keterangan"
 
 
-async def unexcused_absences(session: AsyncSession, nip: str, first: date, last: date) -> int:
-    return int(await session.scalar(sa.select(sa.func.count()).select_from(AttendanceDay).where(
-        AttendanceDay.nip == nip, AttendanceDay.work_date >= first, AttendanceDay.work_date <= last,
-        AttendanceDay.status == UNEXCUSED)) or 0)
+async def month_counts(session: AsyncSession, nip: str, first: date, last: date) -> tuple[dict[str, int], int]:
+    """The month's activities per status and its unexcused absences, in one round trip."""
+    rows = await session.execute(sa.union_all(
+        sa.select(ScoreRow.status, sa.func.count()).where(
+            ScoreRow.nip == nip, ScoreRow.work_date >= first, ScoreRow.work_date <= last).group_by(ScoreRow.status),
+        sa.select(sa.null(), sa.func.count()).select_from(AttendanceDay).where(
+            AttendanceDay.nip == nip, AttendanceDay.work_date >= first, AttendanceDay.work_date <= last,
+            AttendanceDay.status == UNEXCUSED)))
+    counts, absences = {}, 0
+    for status, n in rows:
+        if status is None:
+            absences = int(n)
+        else:
+            counts[status] = int(n)
+    return counts, absences
 
 
 async def subordinates_k(session: AsyncSession, supervisor_nip: str, period: str) -> list[Decimal]:
@@ -152,15 +172,6 @@ async def subordinates_k(session: AsyncSession, supervisor_nip: str, period: str
 
 async def get_monthly(session: AsyncSession, nip: str, period: str) -> MonthRow | None:
     return await session.get(MonthRow, (nip, period))
-
-
-async def status_counts(session: AsyncSession, nip: str, first: date, last: date) -> dict[str, int]:
-    rows = await session.execute(
-        sa.select(ScoreRow.status, sa.func.count()).where(
-            ScoreRow.nip == nip, ScoreRow.work_date >= first, ScoreRow.work_date <= last
-        ).group_by(ScoreRow.status)
-    )
-    return {status: n for status, n in rows}
 
 
 async def scores_in(session: AsyncSession, nip: str, period: str) -> list[ScoreRow]:
