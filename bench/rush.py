@@ -7,7 +7,8 @@ own ceiling is the bare-endpoint figure):
 1. baseline: a bare ASGI endpoint served like the services, at full speed;
 2. intake at full speed: authenticated POST /v1/activities, ratio to (1);
 3. pipeline, open loop at --rate activities/s for --duration s: submit → task in the superior's
-   inbox latency, from the events' own timestamps (submitted_at → requested_at);
+   inbox latency, from the events' own timestamps (submitted_at → requested_at); then the same at
+   --sustained-rate (below what the machine can carry), after the platform has drained;
 4. superiors approve in batches: decision → performance.monthly.v1 latency;
 5. baseline: the same number of records of the same size produced (acks=all) and consumed
    straight through Kafka;
@@ -278,6 +279,8 @@ async def main() -> None:
     p.add_argument("--employees", type=int, default=2000)
     p.add_argument("--rate", type=int, default=100, help="pipeline phase, activities/s (open loop)")
     p.add_argument("--duration", type=float, default=20, help="pipeline phase seconds")
+    p.add_argument("--sustained-rate", type=int, default=40,
+                   help="a second pipeline phase at this rate (below the ceiling), activities/s; 0 = none")
     p.add_argument("--burst-seconds", type=float, default=10, help="full-speed phases seconds")
     p.add_argument("--approvals", type=int, default=300)
     p.add_argument("--bootstrap", default="127.0.0.1:9092")
@@ -358,32 +361,39 @@ async def main() -> None:
             result["after_burst_drain_s"] = round(await wait_drained(admin, lag_consumer, 600), 2)
             print(f"pipeline drained {result['after_burst_drain_s']} s after the burst")
 
-            want = int(a.rate * a.duration)
-            lines, n = targets(pipe_staff, want, 0, "pipeline")
-            since_ms = int(time.time() * 1000) - 1000
-            s = time.monotonic() - t0
-            pipe = await asyncio.to_thread(attack, lines, rate=a.rate, duration=a.duration)
-            result["timeline"] += per_second(pipe, 201, offset=s)
-            accepted = sum(1 for x in pipe if x["code"] == 201)
-            drain = await wait_drained(admin, lag_consumer, 600)
-            phases[f"pipeline {a.rate}/s"] = (s, time.monotonic() - t0)
-            submitted = {e["activity_id"]: e for e in await read_events(a.bootstrap, "activity.submitted.v1", since_ms,
-                                                                         accepted, 60)
-                         if e["nip"] in set(pipe_staff)}
-            requested = {e["activity_id"]: e for e in await read_events(a.bootstrap, "approval.requested.v1", since_ms,
-                                                                         len(submitted), 60)}
-            lat = sorted((datetime.fromisoformat(requested[k]["requested_at"]) -
-                          datetime.fromisoformat(v["submitted_at"])).total_seconds()
-                         for k, v in submitted.items() if k in requested)
-            result["pipeline"] = {"rate": a.rate, "seconds": a.duration, "sent": len(pipe), "accepted": accepted,
-                                  "http": summary(pipe, 201), "reached_inbox": len(lat),
-                                  "submit_to_inbox_p50_ms": round(pct(lat, 50) * 1000, 1),
-                                  "submit_to_inbox_p95_ms": round(pct(lat, 95) * 1000, 1),
-                                  "submit_to_inbox_p99_ms": round(pct(lat, 99) * 1000, 1),
-                                  "drained_after_s": round(drain, 2)}
-            print(f"pipeline: {result['pipeline']}")
+            async def pipeline(rate: int, slot_offset: int, label: str) -> dict:
+                """Open loop at `rate`/s for --duration s, then drained: submit → superior's inbox."""
+                lines, _ = targets(pipe_staff, int(rate * a.duration), slot_offset, label)
+                since_ms = int(time.time() * 1000) - 1000
+                s = time.monotonic() - t0
+                pipe = await asyncio.to_thread(attack, lines, rate=rate, duration=a.duration)
+                result["timeline"] += per_second(pipe, 201, offset=s)
+                accepted = sum(1 for x in pipe if x["code"] == 201)
+                drain = await wait_drained(admin, lag_consumer, 600)
+                phases[f"pipeline {rate}/s"] = (s, time.monotonic() - t0)
+                submitted = {e["activity_id"]: e for e in await read_events(
+                    a.bootstrap, "activity.submitted.v1", since_ms, accepted, 60) if e["nip"] in set(pipe_staff)}
+                requested = {e["activity_id"]: e for e in await read_events(
+                    a.bootstrap, "approval.requested.v1", since_ms, len(submitted), 60)}
+                lat = sorted((datetime.fromisoformat(requested[k]["requested_at"]) -
+                              datetime.fromisoformat(v["submitted_at"])).total_seconds()
+                             for k, v in submitted.items() if k in requested)
+                out = {"rate": rate, "seconds": a.duration, "sent": len(pipe), "accepted": accepted,
+                       "http": summary(pipe, 201), "reached_inbox": len(lat),
+                       "submit_to_inbox_p50_ms": round(pct(lat, 50) * 1000, 1),
+                       "submit_to_inbox_p95_ms": round(pct(lat, 95) * 1000, 1),
+                       "submit_to_inbox_p99_ms": round(pct(lat, 99) * 1000, 1),
+                       "drained_after_s": round(drain, 2)}
+                print(f"{label}: {out}")
+                return out
+
+            result["pipeline"] = await pipeline(a.rate, 0, "pipeline")
+            accepted = result["pipeline"]["accepted"]
             window_end = {g: await committed(admin, g) for g in GROUPS}
             window_t1 = time.monotonic() - t0
+            if a.sustained_rate:  # a rate below the machine's ceiling: the latency it holds
+                used_slots = -(-int(a.rate * a.duration) // len(pipe_staff))
+                result["pipeline_sustained"] = await pipeline(a.sustained_rate, used_slots, "pipeline sustained")
 
             # Superiors approve their inbox in batches.
             decided_since = int(time.time() * 1000) - 1000

@@ -27,6 +27,10 @@ AUDIT_LOCK_ID = 727_002
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> list[str]:
     """Store the employee and their Plt/Plh assignments; returns the officials they acted or act for
     (before and after), whose tasks may have to move."""
+    for known in session.info.pop(_EMPLOYEES, {}).values():  # what this unit of work read is stale now
+        if known is not None and known in session:
+            session.expunge(known)
+    session.info.pop(_ACTING, None)
     await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                          supervisor_nip=e.supervisor_nip, active=e.active, position=e.position,
                                          position_kind=e.position_kind.value, eselon=e.eselon,
@@ -40,9 +44,16 @@ async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> list[str]:
     return sorted(before | {a.for_nip for a in e.acting})
 
 
+# Read once per unit of work (a batch routes many staff to the same head); upsert_employee forgets them.
+_EMPLOYEES, _ACTING = "approval.employees", "approval.acting"
+
+
 async def acting_for(session: AsyncSession, for_nip: str) -> list[ActingView]:
-    rows = await session.scalars(sa.select(ActingAssignment).where(ActingAssignment.for_nip == for_nip))
-    return [ActingView(r.nip, r.kind, r.valid_from, r.valid_until) for r in rows]
+    cache = session.info.setdefault(_ACTING, {})
+    if for_nip not in cache:
+        rows = await session.scalars(sa.select(ActingAssignment).where(ActingAssignment.for_nip == for_nip))
+        cache[for_nip] = [ActingView(r.nip, r.kind, r.valid_from, r.valid_until) for r in rows]
+    return list(cache[for_nip])
 
 
 async def unit_officials(session: AsyncSession, unit_code: str) -> list[Employee]:
@@ -71,7 +82,10 @@ async def open_tasks_touching(session: AsyncSession, nip: str, officials: list[s
 
 
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
-    return await session.get(Employee, nip)
+    cache = session.info.setdefault(_EMPLOYEES, {})
+    if nip not in cache:
+        cache[nip] = await session.get(Employee, nip)
+    return cache[nip]
 
 
 def _task(row: TaskRow) -> Task:

@@ -57,7 +57,8 @@ async def current_catalog(session: AsyncSession, today: date) -> list[CatalogEnt
 
 
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
-    session.info.get(_EMPLOYEES, {}).pop(e.nip, None)
+    if (known := session.info.get(_EMPLOYEES, {}).pop(e.nip, None)) is not None and known in session:
+        session.expunge(known)  # read before in this unit of work: stale now
     await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                          position_kind=e.position_kind.value, kelas_jabatan=e.kelas_jabatan,
                                          supervisor_nip=e.supervisor_nip, active=e.active))
