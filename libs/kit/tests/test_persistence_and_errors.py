@@ -9,13 +9,14 @@ from enum import StrEnum
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import orm
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kinerja_kit import http
 from kinerja_kit.db import Database, kit_tables
 from kinerja_kit.errors import Conflict, InvalidField, NotFound, NotPermitted, TransitionRefused
-from kinerja_kit.persistence import MAX_PARAMETERS, upsert, values_of
+from kinerja_kit.persistence import MAX_PARAMETERS, forget, read_once, upsert, values_of
 
 META = sa.MetaData()
 kit_tables(META)
@@ -50,6 +51,37 @@ async def rows(db: Database) -> dict[str, tuple]:
 async def write(db: Database, values, **kw) -> int:
     async with db.sessions() as session, session.begin():
         return await upsert(session, ITEMS, values, **kw)
+
+
+class Item:
+    """ITEMS mapped, for read_once and forget."""
+
+
+orm.registry().map_imperatively(Item, ITEMS)
+
+
+async def test_read_once_keeps_rows_and_misses_and_forget_reads_afresh(db):
+    await write(db, {"code": "R", "version": 1, "amount": None, "tags": []})
+    loads = []
+    async with db.sessions() as session, session.begin():
+        def load(code):
+            loads.append(code)
+            return session.get(Item, code)
+        first = await read_once(session, "items", "R", lambda: load("R"))
+        assert await read_once(session, "items", "R", lambda: load("R")) is first
+        assert await read_once(session, "items", "none", lambda: load("none")) is None
+        assert await read_once(session, "items", "none", lambda: load("none")) is None
+        assert loads == ["R", "none"]  # a missing row is remembered too
+
+        await upsert(session, ITEMS, {"code": "R", "version": 2, "amount": None, "tags": []})
+        assert (await read_once(session, "items", "R", lambda: load("R"))).version == 1  # stale until forgotten
+        forget(session, "items", "R")
+        assert first not in session
+        assert (await read_once(session, "items", "R", lambda: load("R"))).version == 2
+        assert loads == ["R", "none", "R"]
+        forget(session, "items")  # all of them, the remembered miss included
+        assert await read_once(session, "items", "none", lambda: load("none")) is None
+        assert loads == ["R", "none", "R", "none"]
 
 
 async def test_insert_then_update_in_one_statement(db):

@@ -1,9 +1,10 @@
-"""Shared persistence helpers: one `upsert` for every read model (no get-then-add races)."""
+"""Shared persistence helpers: one `upsert` for every read model (no get-then-add races), and
+`read_once` / `forget` for rows a unit of work looks at more than once."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -82,6 +83,29 @@ def _upsert_statement(stmt: Any, table: sa.Table, key: list[str], columns: list[
         conditions.append(where(table, stmt.excluded))
     return stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in columns},
                                       where=sa.and_(*conditions) if conditions else None)
+
+
+async def read_once(session: AsyncSession, name: str, key: Hashable, load: Callable[[], Awaitable[Any]]) -> Any:
+    """`load()` once per session for (`name`, `key`); later calls get the same value, None included.
+    SQLAlchemy's identity map holds objects weakly and remembers no missing row, so a handler's
+    second `session.get` of the same row often went to the database again."""
+    cache = session.info.setdefault(name, {})
+    if key not in cache:
+        cache[key] = await load()
+    return cache[key]
+
+
+def forget(session: AsyncSession, name: str, key: Hashable | None = None) -> None:
+    """Drop what `read_once` kept under `name` (one key, or all) after a write made it stale; ORM
+    objects among it leave the session, so the next read sees the database."""
+    cache = session.info.get(name) or {}
+    gone = [cache.pop(key, None)] if key is not None else list(cache.values())
+    if key is None:
+        cache.clear()
+    for obj in gone:
+        state = sa.inspect(obj, raiseerr=False) if obj is not None else None
+        if state is not None and getattr(state, "session_id", None) is not None:
+            session.expunge(obj)
 
 
 def values_of(obj: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from approval_service.persistence.tables import ClosedPeriod, DelegationRow
 from approval_service.persistence.tables import SlaMonthlyRow
 from approval_service.domain.delegation import Delegation
 from kinerja_contracts.org.v1 import EmployeeV1
-from kinerja_kit.persistence import upsert, values_of
+from kinerja_kit.persistence import forget, read_once, upsert, values_of
 
 AUDIT_LOCK_ID = 727_002
 
@@ -27,10 +27,8 @@ AUDIT_LOCK_ID = 727_002
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> list[str]:
     """Store the employee and their Plt/Plh assignments; returns the officials they acted or act for
     (before and after), whose tasks may have to move."""
-    for known in session.info.pop(_EMPLOYEES, {}).values():  # what this unit of work read is stale now
-        if known is not None and known in session:
-            session.expunge(known)
-    session.info.pop(_ACTING, None)
+    forget(session, _EMPLOYEES)  # what this unit of work read is stale now
+    forget(session, _ACTING)
     await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                          supervisor_nip=e.supervisor_nip, active=e.active, position=e.position,
                                          position_kind=e.position_kind.value, eselon=e.eselon,
@@ -49,11 +47,10 @@ _EMPLOYEES, _ACTING = "approval.employees", "approval.acting"
 
 
 async def acting_for(session: AsyncSession, for_nip: str) -> list[ActingView]:
-    cache = session.info.setdefault(_ACTING, {})
-    if for_nip not in cache:
+    async def load() -> list[ActingView]:
         rows = await session.scalars(sa.select(ActingAssignment).where(ActingAssignment.for_nip == for_nip))
-        cache[for_nip] = [ActingView(r.nip, r.kind, r.valid_from, r.valid_until) for r in rows]
-    return list(cache[for_nip])
+        return [ActingView(r.nip, r.kind, r.valid_from, r.valid_until) for r in rows]
+    return list(await read_once(session, _ACTING, for_nip, load))
 
 
 async def unit_officials(session: AsyncSession, unit_code: str) -> list[Employee]:
@@ -82,10 +79,7 @@ async def open_tasks_touching(session: AsyncSession, nip: str, officials: list[s
 
 
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
-    cache = session.info.setdefault(_EMPLOYEES, {})
-    if nip not in cache:
-        cache[nip] = await session.get(Employee, nip)
-    return cache[nip]
+    return await read_once(session, _EMPLOYEES, nip, lambda: session.get(Employee, nip))
 
 
 def _task(row: TaskRow) -> Task:

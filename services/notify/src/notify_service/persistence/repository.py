@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kinerja_kit.persistence import upsert
+from kinerja_kit.persistence import forget, read_once, upsert
 from notify_service.domain.messages import Message
 from notify_service.domain.preferences import Preferences
 from notify_service.persistence.tables import (ActivityCount, KnownEmployee, LowActivityReminder, Notification,
@@ -43,10 +43,7 @@ _PREFERENCES = "notify.preferences"
 async def get_preferences(session: AsyncSession, nip: str) -> Preferences | None:
     """The recipient's notification preferences, or None (the defaults: in-app only, digest on).
     Read once per session: a consumer's batch asks for each recipient twice or more."""
-    cache = session.info.setdefault(_PREFERENCES, {})
-    if nip not in cache:
-        cache[nip] = await _load_preferences(session, nip)
-    return cache[nip]
+    return await read_once(session, _PREFERENCES, nip, lambda: _load_preferences(session, nip))
 
 
 async def _load_preferences(session: AsyncSession, nip: str) -> Preferences | None:
@@ -58,7 +55,7 @@ async def _load_preferences(session: AsyncSession, nip: str) -> Preferences | No
 
 
 async def save_preferences(session: AsyncSession, prefs: Preferences, now: datetime) -> None:
-    session.info.get(_PREFERENCES, {}).pop(prefs.nip, None)
+    forget(session, _PREFERENCES, prefs.nip)
     await upsert(session, NotificationPreferences, {
         "nip": prefs.nip, "email": prefs.email, "email_enabled": prefs.email_enabled,
         "push_enabled": prefs.push_enabled, "quiet_start": prefs.quiet_start, "quiet_end": prefs.quiet_end,

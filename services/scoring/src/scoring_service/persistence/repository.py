@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kinerja_contracts.catalog.v1 import ActivityTypeV1
 from kinerja_contracts.org.v1 import EmployeeV1
-from kinerja_kit.persistence import upsert, values_of
+from kinerja_kit.persistence import forget, read_once, upsert, values_of
 from scoring_service.domain.score import Month, Score, ScoreStatus
 from scoring_service.domain.scoring import CatalogType
 from scoring_service.persistence.tables import AttendanceDay, CatalogEntry, Employee, MonthRow, ScoreRow
@@ -57,8 +57,7 @@ async def current_catalog(session: AsyncSession, today: date) -> list[CatalogEnt
 
 
 async def upsert_employee(session: AsyncSession, e: EmployeeV1) -> None:
-    if (known := session.info.get(_EMPLOYEES, {}).pop(e.nip, None)) is not None and known in session:
-        session.expunge(known)  # read before in this unit of work: stale now
+    forget(session, _EMPLOYEES, e.nip)  # read before in this unit of work: stale now
     await upsert(session, Employee, dict(nip=e.nip, name=e.name, unit_code=e.unit_code,
                                          position_kind=e.position_kind.value, kelas_jabatan=e.kelas_jabatan,
                                          supervisor_nip=e.supervisor_nip, active=e.active))
@@ -68,12 +67,8 @@ _EMPLOYEES = "scoring.employees"
 
 
 async def get_employee(session: AsyncSession, nip: str) -> Employee | None:
-    """Loaded once per unit of work. (The identity map holds objects weakly: without this a
-    handler's second look at the same employee went to the database again.)"""
-    cache = session.info.setdefault(_EMPLOYEES, {})
-    if nip not in cache:
-        cache[nip] = await session.get(Employee, nip)
-    return cache[nip]
+    """Loaded once per unit of work (price, the month and the dashboard each look)."""
+    return await read_once(session, _EMPLOYEES, nip, lambda: session.get(Employee, nip))
 
 
 async def approved_minutes_on(session: AsyncSession, nip: str, work_date: date, exclude_activity: str) -> int:
