@@ -7,8 +7,9 @@ own ceiling is the bare-endpoint figure):
 1. baseline: a bare ASGI endpoint served like the services, at full speed;
 2. intake at full speed: authenticated POST /v1/activities, ratio to (1);
 3. pipeline, open loop at --rate activities/s for --duration s: submit → task in the superior's
-   inbox latency, from the events' own timestamps (submitted_at → requested_at); then the same at
-   --sustained-rate (below what the machine can carry), after the platform has drained;
+   inbox latency, from the events' own timestamps (submitted_at → requested_at), and the CPU per
+   activity of each process and of PostgreSQL from the load's start until drained; then the same
+   at --sustained-rate (below what the machine can carry), after the platform has drained;
 4. superiors approve in batches: decision → performance.monthly.v1 latency;
 5. baseline: the same number of records of the same size produced (acks=all) and consumed
    straight through Kafka;
@@ -228,6 +229,44 @@ async def committed(admin: AIOKafkaAdminClient, group: str) -> dict[tuple[str, i
     return {(tp.topic, tp.partition): m.offset for tp, m in (await admin.list_consumer_group_offsets(group)).items()}
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL process on the machine (postmaster and backends, and backends that
+    have exited: the postmaster's reaped children), like `ps`."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == "postgres":
+                    fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+                    total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+            except OSError:
+                continue
+    return total
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(all, busy) CPU seconds of the machine since boot, from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(f) / tick, (sum(f) - f[3] - f[4]) / tick  # idle and iowait are not busy
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    snap = {name: process_cpu_seconds(pid) for name, pid in pids.items()}
+    snap["postgres"] = postgres_cpu_seconds()
+    snap["_all"], snap["_busy"] = machine_cpu_seconds()
+    return snap
+
+
+def cpu_per_activity(before: dict[str, float], after: dict[str, float], activities: int) -> dict:
+    """CPU ms per activity of each process and PostgreSQL, and how busy the whole machine was."""
+    per = {k: round(1000 * (after[k] - before[k]) / max(activities, 1), 1) for k in before if not k.startswith("_")}
+    busy = after["_busy"] - before["_busy"]
+    return {"per_process_ms": per, "services_kafka_postgres_ms": round(sum(per.values()), 1),
+            "machine_busy_ms": round(1000 * busy / max(activities, 1), 1),
+            "machine_busy_pct": round(100 * busy / max(after["_all"] - before["_all"], 1e-9), 1)}
+
+
 def process_cpu_seconds(pid: int | None) -> float:
     if not pid:
         return 0.0
@@ -366,10 +405,12 @@ async def main() -> None:
                 lines, _ = targets(pipe_staff, int(rate * a.duration), slot_offset, label)
                 since_ms = int(time.time() * 1000) - 1000
                 s = time.monotonic() - t0
+                cpu0 = cpu_snapshot(sampler.pids)
                 pipe = await asyncio.to_thread(attack, lines, rate=rate, duration=a.duration)
                 result["timeline"] += per_second(pipe, 201, offset=s)
                 accepted = sum(1 for x in pipe if x["code"] == 201)
                 drain = await wait_drained(admin, lag_consumer, 600)
+                cpu = cpu_per_activity(cpu0, cpu_snapshot(sampler.pids), accepted)
                 phases[f"pipeline {rate}/s"] = (s, time.monotonic() - t0)
                 submitted = {e["activity_id"]: e for e in await read_events(
                     a.bootstrap, "activity.submitted.v1", since_ms, accepted, 60) if e["nip"] in set(pipe_staff)}
@@ -383,7 +424,7 @@ async def main() -> None:
                        "submit_to_inbox_p50_ms": round(pct(lat, 50) * 1000, 1),
                        "submit_to_inbox_p95_ms": round(pct(lat, 95) * 1000, 1),
                        "submit_to_inbox_p99_ms": round(pct(lat, 99) * 1000, 1),
-                       "drained_after_s": round(drain, 2)}
+                       "drained_after_s": round(drain, 2), "cpu_per_activity": cpu}
                 print(f"{label}: {out}")
                 return out
 

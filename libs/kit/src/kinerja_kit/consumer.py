@@ -1,8 +1,8 @@
 """Idempotent consumers with commit-after-processing, batches and dead-lettering.
 
 One Kafka subscriber per service (consumer group = the service) reads all the topics the
-service consumes, a batch at a time, and dispatches by topic. The records of one partition are
-handled in order, in one unit of work:
+service consumes, a batch at a time, and dispatches by topic. A polled batch (records of any
+partitions and topics) is handled in one unit of work, the records of each partition in order:
 
 - the batch's event ids are claimed in the inbox with one insert; a redelivered event id
   changes nothing;
@@ -17,10 +17,11 @@ handled in order, in one unit of work:
   (`kinerja_kit.errors.DomainError`) — is left out and dead-lettered to `<topic>.dlq` with the
   error in headers, the rest of the batch kept; dead letters are acknowledged by the broker before
   the batch commits, so none is lost;
-- any other error is transient: the records before it commit, the failed record's partition is
-  rewound to it and paused for a backoff (other partitions and topics keep flowing, nothing is
-  skipped), then resumed. Infrastructure errors (database or network down) retry for as long as
-  they last; `NotYetAvailable` (waiting for another topic's record) retries for
+- any other error is transient: the failed record's partition is rewound to it and paused for a
+  backoff, its later records in the batch given back, while the other partitions' records commit
+  (other partitions and topics keep flowing, nothing is skipped), then resumed. Infrastructure
+  errors (database or network down) and lock conflicts (deadlock, serialization failure: another
+  instance's transaction won) retry for as long as they last; `NotYetAvailable` (waiting for another topic's record) retries for
   `wait_budget_seconds`; any other error (a bug) for `error_attempts` tries; past its budget the
   record is dead-lettered with the class `RetryBudgetExhausted` and can be replayed from the
   dead-letter topic once fixed (deploy/ops/dlq_replay.py).
@@ -55,7 +56,7 @@ from sqlalchemy.exc import DataError
 
 from kinerja_contracts import envelope
 from kinerja_contracts.topics import dlq_topic, spec
-from kinerja_kit.db import Database, is_infrastructure_error
+from kinerja_kit.db import Database, is_infrastructure_error, is_lock_conflict
 from kinerja_kit.errors import DomainError
 from kinerja_kit.outbox import UnitOfWork
 from kinerja_kit.telemetry import current_event_id
@@ -67,7 +68,7 @@ MESSAGES = Counter(
     "kinerja_messages_consumed_total", "Records consumed, by outcome", ["topic", "group", "outcome"]
 )
 HANDLE_SECONDS = Histogram("kinerja_message_handle_seconds", "Time to handle one record", ["topic", "group"])
-BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to handle one partition's batch", ["group"])
+BATCH_SECONDS = Histogram("kinerja_consumer_batch_seconds", "Time to handle one polled batch", ["group"])
 RETRIES = Counter("kinerja_message_retries_total", "Transient failures retried", ["topic", "group"])
 PAUSED = Counter("kinerja_partition_pauses_total", "Partitions paused for a retry backoff", ["topic", "group"])
 REDONE = Counter("kinerja_consumer_redone_passes_total",
@@ -113,10 +114,6 @@ class _Redo(Exception):
     def __init__(self, index: int, error: BaseException) -> None:
         super().__init__(index, error)
         self.index, self.error = index, error
-
-
-class _OutOfTime(Exception):
-    """The batch's time budget is spent: the rest waits for the next poll."""
 
 
 @dataclass
@@ -186,61 +183,53 @@ class ConsumerGroup:
     # -- one batch ---------------------------------------------------------------------------
 
     async def process_batch(self, records: Any, consumer: Any = None) -> list[str]:
-        """Handle a batch (any partitions, in fetch order); returns each record's outcome.
-        A partition that must wait is rewound and paused on `consumer`; never raises for a record."""
+        """Handle a polled batch (any partitions, in fetch order) in one unit of work; returns each
+        record's outcome. A partition that must wait is rewound and paused on `consumer` while the
+        other partitions' records commit; never raises for a record."""
         records = records if isinstance(records, (tuple, list)) else (records,)
+        if not records:
+            return []
         budget = _Budget(time.monotonic() + self.max_poll_interval / 2)
-        by_partition: dict[tuple[str, int], list[Any]] = {}
-        for r in records:
-            by_partition.setdefault((r.topic, r.partition), []).append(r)
-        outcomes: dict[int, str] = {}
-        for (topic, partition), recs in by_partition.items():
-            done = await self._process_partition(recs, consumer, budget)
-            for r, outcome in zip(recs, done):
-                outcomes[id(r)] = outcome
-        return [outcomes[id(r)] for r in records]
-
-    async def _process_partition(self, records: list[Any], consumer: Any, budget: _Budget) -> list[str]:
-        if budget.spent():  # not reached in time: the next poll starts at its first record
-            _rewind(consumer, records[0])
-            return ["pending"] * len(records)
         started = time.perf_counter()
         items = [self._check(r) for r in records]
-        outcomes: list[str] = []
-        known: dict[int, BaseException] = {}  # errors of records of `rest` met in a rolled-back pass
-        while len(outcomes) < len(items):
-            rest = items[len(outcomes):]
+        outcomes: list[str | None] = [None] * len(items)
+        known: dict[int, BaseException] = {}  # errors of records met in a rolled-back pass (by index)
+        while todo := [i for i, o in enumerate(outcomes) if o is None]:
             try:
-                done, failure = await self._apply(rest, budget, known)
+                done, failures, out_of_time = await self._apply(items, todo, budget, known)
             except asyncio.CancelledError:
                 raise
-            except _Redo as redo:  # each pass learns one more record's error: at most len(rest) passes
+            except _Redo as redo:  # each pass learns one more record's error: at most len(items) passes
                 known[redo.index] = redo.error
                 REDONE.labels(self.group).inc()
                 continue
-            except Exception as exc:  # the transaction itself failed (database down, dead letter unacknowledged)
-                done, failure = [], exc
-            outcomes.extend(done)
-            known = {}  # its indices were of this `rest`
-            if failure is None:
-                break
-            item = rest[len(done)]
-            if isinstance(failure, _OutOfTime):
-                _rewind(consumer, item.record)
-                outcomes.extend(["pending"] * (len(items) - len(outcomes)))
-                break
-            verdict = self._after_failure(item, failure)
-            if verdict == "dead":  # past its retry budget: dead-letter it and go on with the rest
-                item.dead = ("RetryBudgetExhausted", f"{type(failure).__name__}: {failure}")
-                continue
-            self._pause(consumer, item.record, verdict)
-            outcomes.extend(["retry"] + ["pending"] * (len(items) - len(outcomes) - 1))
-            break
+            except Exception as exc:  # the transaction failed (database down, dead letter unacknowledged):
+                done, out_of_time = {}, False  # each partition waits at its first record
+                failures = {first: exc for first in _firsts(items, todo).values()}
+            known = {}
+            for index, outcome in done.items():
+                outcomes[index] = outcome
+            for index, failure in failures.items():
+                item = items[index]
+                verdict = self._after_failure(item, failure)
+                if verdict == "dead":  # past its retry budget: dead-lettered in the next pass, its partition goes on
+                    item.dead = ("RetryBudgetExhausted", f"{type(failure).__name__}: {failure}")
+                    continue
+                self._pause(consumer, item.record, verdict)
+                for j in todo:  # the partition waits at this record: the rest of it comes again
+                    if j >= index and _lane(items[j].record) == _lane(item.record):
+                        outcomes[j] = "retry" if j == index else "pending"
+            if out_of_time:  # each partition starts the next poll at its first record not handled
+                rest = [i for i, o in enumerate(outcomes) if o is None]
+                for first in _firsts(items, rest).values():
+                    _rewind(consumer, items[first].record)
+                for i in rest:
+                    outcomes[i] = "pending"
         BATCH_SECONDS.labels(self.group).observe(time.perf_counter() - started)
         for item, outcome in zip(items, outcomes):
             if outcome not in ("retry", "pending"):
                 MESSAGES.labels(item.record.topic, self.group, outcome).inc()
-        return outcomes
+        return outcomes  # type: ignore[return-value]  (every entry set by now)
 
     def _check(self, record: Any) -> _Item:
         """Headers, schema version and body against the contract, before any handler runs."""
@@ -265,31 +254,37 @@ class ConsumerGroup:
                 item.dead = ("ValidationError", _short(exc))
         return item
 
-    async def _apply(self, items: list[_Item], budget: _Budget | None = None,
-                     known: dict[int, BaseException] | None = None) -> tuple[list[str], BaseException | None]:
-        """One unit of work over `items` in order. Returns the outcomes of the prefix that
-        committed, and the transient error that stopped it (its record is the next one).
-        A handler error not in `known` (index → error) raises `_Redo`, rolling everything back."""
-        known = known or {}
-        outcomes: list[str] = []
+    async def _apply(self, items: list[_Item], todo: list[int], budget: _Budget,
+                     known: dict[int, BaseException]) -> tuple[dict[int, str], dict[int, BaseException], bool]:
+        """One unit of work over `items[i] for i in todo`, in order. Returns the outcomes of the
+        records that committed, the transient error that stopped each partition that must wait
+        (at its record; the partition's later records are given back), and whether the time
+        budget ran out (the records not reached are given back). A handler error not in `known`
+        (index → error) raises `_Redo`, rolling everything back."""
+        done: dict[int, str] = {}
+        failures: dict[int, BaseException] = {}
         dead: list[tuple[_Item, str, str]] = []
-        failure: BaseException | None = None
+        waiting: set[tuple[str, int]] = set()  # partitions stopped at a transient failure
+        out_of_time = False
         async with UnitOfWork(self.db, self.producer, buffer_events=True) as uow:
-            fresh = await claim_many(uow, self.group, [(i.meta.event_id, i.meta.topic) for i in items if i.meta])
-            for index, item in enumerate(items):
-                if budget is not None and budget.spent():  # commit the prefix, the rest next poll
-                    await unclaim(uow, self.group, [i.meta.event_id for i in items[index:]
-                                                    if i.meta and i.meta.event_id in fresh])
-                    failure = _OutOfTime()
+            fresh = await claim_many(uow, self.group, [(items[i].meta.event_id, items[i].meta.topic)
+                                                       for i in todo if items[i].meta])
+            for n, index in enumerate(todo):
+                item = items[index]
+                if _lane(item.record) in waiting:
+                    continue
+                if budget.spent():  # commit what was handled, the rest next poll
+                    await unclaim(uow, self.group, [items[i].meta.event_id for i in todo[n:]
+                                                    if items[i].meta and items[i].meta.event_id in fresh])
+                    out_of_time = True
                     break
-                if budget is not None:
-                    budget.progressed = True
+                budget.progressed = True
                 if item.dead:
                     dead.append((item, *item.dead))
-                    outcomes.append("dead_lettered")
+                    done[index] = "dead_lettered"
                     continue
                 if item.meta.event_id not in fresh:
-                    outcomes.append("duplicate")
+                    done[index] = "duplicate"
                     continue
                 fresh.discard(item.meta.event_id)  # the same id twice in one batch: once
                 if index in known:
@@ -299,23 +294,23 @@ class ConsumerGroup:
                     if error is not None:
                         raise _Redo(index, error)
                 if error is None:
-                    outcomes.append("processed")
+                    done[index] = "processed"
                 elif isinstance(error, (PermanentError, DomainError, DataError)):
                     dead.append((item, type(error).__name__, str(error)))
-                    outcomes.append("dead_lettered")
+                    done[index] = "dead_lettered"
                 else:
-                    # Release the claims of this record and of those not reached, commit the prefix
+                    # Give back the claims of this record and of its partition's later records
                     # (only claims made here: a record handled before keeps its claim).
+                    lane = _lane(item.record)
+                    waiting.add(lane)
+                    failures[index] = error
                     await unclaim(uow, self.group, [item.meta.event_id] + [
-                        i.meta.event_id for i in items[index + 1:] if i.meta and i.meta.event_id in fresh])
-                    failure = error
-                    break
+                        items[i].meta.event_id for i in todo[n + 1:]
+                        if _lane(items[i].record) == lane and items[i].meta and items[i].meta.event_id in fresh])
             await self._dead_letter_many(dead)  # acknowledged before the commit: never lost
-        for item, *_ in dead:
-            self._retries.pop(_position(item.record), None)
-        for item in items[:len(outcomes)]:
-            self._retries.pop(_position(item.record), None)
-        return outcomes, failure
+        for index in done:
+            self._retries.pop(_position(items[index].record), None)
+        return done, failures, out_of_time
 
     async def _handle_one(self, uow: UnitOfWork, item: _Item) -> BaseException | None:
         """Run one handler in the record's trace context; returns its error."""
@@ -363,7 +358,7 @@ class ConsumerGroup:
         if waiting:
             if time.monotonic() - retry.first_failure > self.wait_budget_seconds:
                 return "dead"
-        elif not is_infrastructure_error(exc) and retry.attempts >= self.error_attempts:
+        elif not (is_infrastructure_error(exc) or is_lock_conflict(exc)) and retry.attempts >= self.error_attempts:
             return "dead"
         delay = min(self.retry_base * 2 ** (retry.attempts - 1), self.retry_max, 1.0 if waiting else self.retry_max)
         log.warning("transient failure on %s[%s]@%s (attempt %d), partition paused %.1fs: %r",
@@ -450,6 +445,18 @@ def _rewind(consumer: Any, record: Any) -> None:
     """The next poll of this partition starts at `record` (and the commit is made there)."""
     if consumer is not None:
         consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+
+
+def _lane(record: Any) -> tuple[str, int]:
+    return (record.topic, record.partition)
+
+
+def _firsts(items: list[_Item], indices: list[int]) -> dict[tuple[str, int], int]:
+    """The first of `indices` in each partition."""
+    firsts: dict[tuple[str, int], int] = {}
+    for i in indices:
+        firsts.setdefault(_lane(items[i].record), i)
+    return firsts
 
 
 def _position(record: Any) -> tuple[str, int, int]:

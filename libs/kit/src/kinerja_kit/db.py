@@ -99,6 +99,13 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     return code is not None and code.startswith(INFRASTRUCTURE_SQLSTATES)
 
 
+def is_lock_conflict(exc: BaseException) -> bool:
+    """PostgreSQL rolled the transaction back for another one (deadlock detected, serialization
+    failure: SQLSTATE class 40): trying again later succeeds."""
+    code = _sqlstate(exc)
+    return code is not None and code.startswith("40")
+
+
 def _sqlite_write_transactions(engine: AsyncEngine) -> None:
     """SQLite: let SQLAlchemy own the transactions (so savepoints work) and start each with
     BEGIN IMMEDIATE, which takes the write lock at once: two transactions never interleave, the
