@@ -9,7 +9,8 @@ own ceiling is the bare-endpoint figure):
 3. pipeline, open loop at --rate activities/s for --duration s: submit → task in the superior's
    inbox latency, from the events' own timestamps (submitted_at → requested_at), and the CPU per
    activity of each process and of PostgreSQL from the load's start until drained; then the same
-   at --sustained-rate (below what the machine can carry), after the platform has drained;
+   at --sustained-rate (a lower rate; the default 40/s is about this 2-core machine's ceiling
+   with PostgreSQL counted), after the platform has drained;
 4. superiors approve in batches: decision → performance.monthly.v1 latency;
 5. baseline: the same number of records of the same size produced (acks=all) and consumed
    straight through Kafka;
@@ -319,7 +320,7 @@ async def main() -> None:
     p.add_argument("--rate", type=int, default=100, help="pipeline phase, activities/s (open loop)")
     p.add_argument("--duration", type=float, default=20, help="pipeline phase seconds")
     p.add_argument("--sustained-rate", type=int, default=40,
-                   help="a second pipeline phase at this rate (below the ceiling), activities/s; 0 = none")
+                   help="a second pipeline phase at this lower rate, activities/s; 0 = none")
     p.add_argument("--burst-seconds", type=float, default=10, help="full-speed phases seconds")
     p.add_argument("--approvals", type=int, default=300)
     p.add_argument("--bootstrap", default="127.0.0.1:9092")
@@ -432,7 +433,7 @@ async def main() -> None:
             accepted = result["pipeline"]["accepted"]
             window_end = {g: await committed(admin, g) for g in GROUPS}
             window_t1 = time.monotonic() - t0
-            if a.sustained_rate:  # a rate below the machine's ceiling: the latency it holds
+            if a.sustained_rate:  # a lower rate: the latency the platform holds there
                 used_slots = -(-int(a.rate * a.duration) // len(pipe_staff))
                 result["pipeline_sustained"] = await pipeline(a.sustained_rate, used_slots, "pipeline sustained")
 
