@@ -70,12 +70,12 @@ async def _maybe_fold(session: AsyncSession, ctx: Context, m: Message, source_ev
                                        window_end=now + ctx.digest.window, count=recent, now=now)
     if not await repo.add_digest_item(session, digest, source_event_id):
         return []
-    digest.count += 1
+    count = digest.count + 1  # set with the new notification: one UPDATE of the digest
     since = _utc(digest.since).astimezone(ctx.tz).strftime("%H:%M")
-    shown = messages.approval_digest(m.recipient_nip, digest.count, since, ctx.templates, {
+    shown = messages.approval_digest(m.recipient_nip, count, since, ctx.templates, {
         "digest_id": digest.id, "folds": m.kind, "since": _utc(digest.since).isoformat(),
         "window_end": _utc(digest.window_end).isoformat(), "latest": m.data})
-    row = await repo.replace_digest_notification(session, digest, shown, source_event_id, now)
+    row = await repo.replace_digest_notification(session, digest, shown, source_event_id, now, count=count)
     return [row] if opened and row is not None else []
 
 

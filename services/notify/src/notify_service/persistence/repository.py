@@ -154,16 +154,16 @@ async def add_digest_item(session: AsyncSession, digest: NotificationDigest, sou
 
 
 async def replace_digest_notification(session: AsyncSession, digest: NotificationDigest, message: Message,
-                                      source_event_id: str, now: datetime) -> Notification | None:
-    """Show the digest with a new notification (a new id: an open stream sends it again) in place of
-    the one before. Inserted before the old one is deleted, so the new id is above it even where ids
-    are the highest rowid + 1 (SQLite)."""
+                                      source_event_id: str, now: datetime, *, count: int) -> Notification | None:
+    """Show the digest, now of `count` events, with a new notification (a new id: an open stream
+    sends it again) in place of the one before. Inserted before the old one is deleted, so the new
+    id is above it even where ids are the highest rowid + 1 (SQLite)."""
     before = digest.notification_id
     [row] = await store(session, [message], source_event_id, now) or [None]
     if before is not None and row is not None:
         await session.execute(sa.delete(Notification).where(Notification.id == before))
     digest.notification_id = row.id if row is not None else before
-    digest.updated_at = now
+    digest.count, digest.updated_at = count, now
     await session.flush()
     return row
 

@@ -20,15 +20,22 @@ LIVE = (ScoreStatus.SCORED.value, ScoreStatus.APPROVED.value)
 
 async def upsert_catalog(session: AsyncSession, t: ActivityTypeV1) -> bool:
     """Store one catalog version; True when it was new or changed."""
+    forget(session, _CATALOG, t.code)  # read before in this unit of work: stale now
     return await upsert(session, CatalogEntry, t.model_dump(mode="json") | {"effective_from": t.effective_from,
                                                                            "points": t.points},
                         only_if_changed=True) > 0
 
 
+_CATALOG = "scoring.catalog"
+
+
 async def catalog_versions(session: AsyncSession, code: str) -> list[CatalogType]:
-    rows = await session.scalars(sa.select(CatalogEntry).where(CatalogEntry.code == code, CatalogEntry.active))
-    return [CatalogType(r.code, r.unit, r.standard_minutes, r.points, r.effective_from, r.max_daily_volume)
-            for r in rows]
+    """A type's active versions, read once per unit of work (a poll's activities mostly share types)."""
+    async def load() -> list[CatalogType]:
+        rows = await session.scalars(sa.select(CatalogEntry).where(CatalogEntry.code == code, CatalogEntry.active))
+        return [CatalogType(r.code, r.unit, r.standard_minutes, r.points, r.effective_from, r.max_daily_volume)
+                for r in rows]
+    return list(await read_once(session, _CATALOG, code, load))
 
 
 async def catalog_history(session: AsyncSession, code: str) -> list[CatalogEntry]:
