@@ -238,8 +238,7 @@ def postgres_cpu_seconds() -> float:
         if d.name.isdigit():
             try:
                 if (d / "comm").read_text().strip() == "postgres":
-                    fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-                    total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+                    total += process_cpu_seconds(int(d.name), reaped_children=True)
             except OSError:
                 continue
     return total
@@ -268,11 +267,12 @@ def cpu_per_activity(before: dict[str, float], after: dict[str, float], activiti
             "machine_busy_pct": round(100 * busy / max(after["_all"] - before["_all"], 1e-9), 1)}
 
 
-def process_cpu_seconds(pid: int | None) -> float:
+def process_cpu_seconds(pid: int | None, *, reaped_children: bool = False) -> float:
+    """User + system CPU of `pid` (and of its children that have exited, when asked)."""
     if not pid:
         return 0.0
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in fields[11:15 if reaped_children else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 async def kafka_baseline(bootstrap: str, n: int, size: int) -> dict:

@@ -21,10 +21,11 @@ partitions and topics) is handled in one unit of work, the records of each parti
   backoff, its later records in the batch given back, while the other partitions' records commit
   (other partitions and topics keep flowing, nothing is skipped), then resumed. Infrastructure
   errors (database or network down) and lock conflicts (deadlock, serialization failure: another
-  instance's transaction won) retry for as long as they last; `NotYetAvailable` (waiting for another topic's record) retries for
-  `wait_budget_seconds`; any other error (a bug) for `error_attempts` tries; past its budget the
-  record is dead-lettered with the class `RetryBudgetExhausted` and can be replayed from the
-  dead-letter topic once fixed (deploy/ops/dlq_replay.py).
+  instance's transaction won) retry for as long as they last; `NotYetAvailable` (waiting for
+  another topic's record) retries for `wait_budget_seconds`; any other error (a bug) for
+  `error_attempts` tries; past its budget the record is dead-lettered with the class
+  `RetryBudgetExhausted` and can be replayed from the dead-letter topic once fixed
+  (deploy/ops/dlq_replay.py).
 
 One poll's batch is time-bounded: past half the max poll interval, handling stops before the next
 record, what was handled commits, and each partition is rewound to its first unhandled record, so

@@ -99,11 +99,14 @@ def is_infrastructure_error(exc: BaseException) -> bool:
     return code is not None and code.startswith(INFRASTRUCTURE_SQLSTATES)
 
 
+# SQLSTATEs of a transaction PostgreSQL rolled back for another one: serialization failure,
+# deadlock detected. Trying again later succeeds.
+LOCK_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
 def is_lock_conflict(exc: BaseException) -> bool:
-    """PostgreSQL rolled the transaction back for another one (deadlock detected, serialization
-    failure: SQLSTATE class 40): trying again later succeeds."""
-    code = _sqlstate(exc)
-    return code is not None and code.startswith("40")
+    """Another transaction won a lock or serialization conflict (see LOCK_CONFLICT_SQLSTATES)."""
+    return _sqlstate(exc) in LOCK_CONFLICT_SQLSTATES
 
 
 def _sqlite_write_transactions(engine: AsyncEngine) -> None:
